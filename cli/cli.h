@@ -1,0 +1,27 @@
+/* cli: the command table's shared contract. Each cmd_<name>(argc, argv) parses its options, calls
+ * one library entry and returns the process exit code (0 ok, 1 runtime failure, 2 bad input).
+ * Only cli/ prints or exits. */
+#ifndef BIASAMP_CLI_H
+#define BIASAMP_CLI_H
+
+#include <stdio.h>
+
+#include "cfg.h"
+
+int cmd_sim(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_tokenizer(int argc, char **argv);
+
+/* Prints "biasamp <cmd>: <current err message>" and returns err_exit_code(status). */
+int cli_fail(const char *cmd, int status);
+/* Prints "biasamp <cmd>: <message>\nTry 'biasamp <cmd> --help'." and returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Loads CONFIG (may be NULL for defaults only) and applies the -s overrides in order. */
+int cli_load_config(Cfg *c, const char *path, char **overrides, int noverrides);
+
+/* The whole argv, for CSV metadata. */
+extern int cli_argc;
+extern char **cli_argv;
+
+#endif

@@ -1,0 +1,153 @@
+/* cmd_sim: `biasamp sim CONFIG [-o DIR] [-s key=value]... [--no-plot]` — parse, call sim_run,
+ * print the per-generation table beside the population map and the closed form. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "family.h"
+#include "paths.h"
+#include "plot.h"
+#include "sim.h"
+
+#define SIM_MAX_OVERRIDES 64
+
+static void sim_help(void)
+{
+    printf("usage: biasamp sim [options] CONFIG.ini\n\n"
+           "Runs the fit-sample-refit loop of CONFIG: Monte Carlo replicates at the configured n,\n"
+           "the exact population map (n = inf) and, where known, the closed form. Writes\n"
+           "generations.csv, population.csv, density.csv (and trajectories.csv), config.ini and\n"
+           "figures into the results folder, and prints the table per generation.\n\n"
+           "options:\n"
+           "  -o, --output DIR     results folder (default results/<config>_<UTC stamp>)\n"
+           "  -s, --set KEY=VALUE  override a config key, e.g. -s sim.n=inf (repeatable)\n"
+           "      --no-plot        write the CSV tables only\n"
+           "  -q, --quiet          print nothing but errors\n"
+           "  -h, --help           this help\n\n"
+           "config keys:\n");
+    cfg_print_keys(simcfg_keys, stdout);
+}
+
+static void sim_print(const SimSpec *s, const SimOutput *out, const char *dir)
+{
+    const DistType *f = s->fit_family;
+    int np = out->nparam, M = out->nmetric;
+    printf("%s model, %s data, weight %s, n = ", f->name, s->data_family->name, s->weight->name);
+    if (s->n > 0)
+        printf("%ld, %ld replicate%s\n", s->n, s->replicates, s->replicates > 1 ? "s" : "");
+    else
+        printf("inf\n");
+    printf("%4s", "gen");
+    if (out->sampled) {
+        for (int j = 0; j < np; j++) printf(" %11s", f->param_names[j]);
+        printf(" %9s %9s |", "mean", "sd");
+    }
+    for (int j = 0; j < np; j++) printf(" %9s_inf", f->param_names[j]);
+    if (out->closed) {
+        printf(" |");
+        for (int j = 0; j < np; j++) printf(" %9s_cf", f->param_names[j]);
+    }
+    printf("\n");
+    for (int g = 0; g < out->generations; g++) {
+        printf("%4d", g);
+        if (out->sampled) {
+            const double *st = out->mc.stat + (size_t)g * (size_t)M * MC_NSTAT;
+            for (int j = 0; j < np; j++) printf(" %11.5g", st[(LOOP_M_FIXED + j) * MC_NSTAT]);
+            printf(" %9.5f %9.5f |", st[LOOP_M_MEAN * MC_NSTAT], st[LOOP_M_SD * MC_NSTAT]);
+        }
+        for (int j = 0; j < np; j++) printf(" %13.8g", out->pop[(size_t)g * (size_t)M + LOOP_M_FIXED + (size_t)j]);
+        if (out->closed) {
+            printf(" |");
+            for (int j = 0; j < np; j++) printf(" %12.8g", out->closed[(size_t)g * (size_t)np + (size_t)j]);
+        }
+        printf("\n");
+    }
+    printf("tables%s in %s/\n", out->figures ? " and figures" : "", dir);
+}
+
+/* Removes what this run created in `dir` when it fails (CSV .part files are gone already). */
+static void sim_cleanup(const char *dir, int created)
+{
+    char path[4096];
+    if (paths_join(path, sizeof path, dir, "config.ini") == ERR_OK) unlink(path);
+    if (created) rmdir(dir); /* only if empty */
+}
+
+int cmd_sim(int argc, char **argv)
+{
+    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                         {"set", required_argument, 0, 's'},
+                                         {"no-plot", no_argument, 0, 'P'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *outdir = NULL;
+    char *overrides[SIM_MAX_OVERRIDES];
+    int noverrides = 0, plot = 1, quiet = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:s:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': outdir = optarg; break;
+        case 's':
+            if (noverrides == SIM_MAX_OVERRIDES) return cli_usage_error("sim", "too many -s");
+            overrides[noverrides++] = optarg;
+            break;
+        case 'P': plot = 0; break;
+        case 'q': quiet = 1; break;
+        case 'h': sim_help(); return 0;
+        default:
+            return cli_usage_error("sim", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("sim", optind == argc ? "missing CONFIG.ini" : "one CONFIG expected");
+    const char *config = argv[optind];
+
+    SimConfig sc;
+    Cfg cfg;
+    cfg_init(&cfg, simcfg_keys, &sc);
+    SimSpec spec;
+    SimOutput out = {0};
+    char dir[4096];
+    int created = 0, st = cli_load_config(&cfg, config, overrides, noverrides);
+    if (!st) st = simcfg_spec(&cfg, &sc, &spec);
+    if (st) goto done;
+    if (plot && !plot_available()) {
+        st = err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, or use --no-plot)");
+        goto done;
+    }
+    struct stat sb;
+    created = !(outdir && stat(outdir, &sb) == 0);
+    if ((st = paths_results_dir(dir, sizeof dir, config, outdir))) goto done;
+    if ((st = paths_write_config(dir, &cfg))) goto done;
+    RunInfo ri;
+    runinfo_init(&ri, cli_argc, cli_argv);
+    ri.seed = spec.seed;
+    ri.config_hash = cfg_hash(&cfg);
+    SimRunOpts o = {.dir = dir,
+                    .run = &ri,
+                    .trajectories = sc.trajectories,
+                    .snapshots = &sc.snapshots,
+                    .plot = plot,
+                    .format = simcfg_formats[sc.plot_format],
+                    .title = sc.title,
+                    .progress = !quiet};
+    st = sim_run(&spec, &o, &out);
+    if (st) {
+        sim_cleanup(dir, created);
+        goto done;
+    }
+    if (!quiet) sim_print(&spec, &out, dir);
+done:
+    sim_output_release(&out);
+    cfg_release(&cfg);
+    return st ? cli_fail("sim", st) : 0;
+}

@@ -1,0 +1,31 @@
+/* mc: the Monte Carlo engine. R replicates in parallel (OpenMP), each on its own PCG stream from
+ * (seed, replicate), aggregated per generation in replicate order: output is byte-identical for
+ * any thread count. */
+#ifndef BIASAMP_MC_H
+#define BIASAMP_MC_H
+
+#include "loop.h"
+
+/* Per (generation, metric) summary statistics, in this order. */
+enum { MC_MEAN = 0, MC_SE, MC_Q05, MC_Q50, MC_Q95, MC_NSTAT };
+extern const char *const mc_stat_suffix[MC_NSTAT]; /* "", "_se", "_q05", "_q50", "_q95" */
+
+typedef struct McResult {
+    int generations, nmetric;
+    long replicates;
+    double *traj;      /* [replicates][generations][nmetric] */
+    double *stat;      /* [generations][nmetric][MC_NSTAT] over replicates with finite values */
+    double *theta_pre; /* [replicates][nparam]: the pretrained model each replicate used */
+} McResult;
+
+/* Runs s->replicates replicates (s->n > 0) and aggregates them. Shows progress when `label` is
+ * not NULL. Release with mc_result_release. */
+int mc_run(const SimSpec *s, McResult *res, const char *label);
+
+/* Aggregates a [replicates][generations][nmetric] table into res->stat (allocated here). Used by
+ * mc_run; exposed for the population map, whose single "replicate" has se = nan. */
+void mc_aggregate(McResult *res);
+
+void mc_result_release(McResult *res);
+
+#endif
