@@ -55,7 +55,7 @@ static int cfg_parse_double(const char *s, double *out)
     double v = strtod(s, &end);
     while (isspace((unsigned char)*end)) end++;
     if (*end != '\0' || end == s) return 0;
-    if (errno == ERANGE && isfinite(v) && fabs(v) > 1.0) return 0; /* overflow to HUGE_VAL */
+    if (errno == ERANGE && isinf(v)) return 0; /* overflow to HUGE_VAL: not representable */
     *out = v;
     return 1;
 }
@@ -78,6 +78,7 @@ static int cfg_check_double(const CfgKey *k, double v, const char *origin, const
     if (isnan(v)) return err_set(ERR_INVAL, "%s: %s: '%s' is not a number", origin, k->name, text);
     if (isinf(v) && !(k->flags & CFG_INF_OK))
         return err_set(ERR_INVAL, "%s: %s: '%s' must be finite", origin, k->name, text);
+    if (v == INFINITY && (k->flags & CFG_INF_OK)) return ERR_OK; /* "inf" stands for unbounded */
     if (v < k->min || v > k->max)
         return err_set(ERR_INVAL, "%s: %s: %s is out of range [%g, %g]", origin, k->name, text,
                        k->min, k->max);

@@ -1,0 +1,236 @@
+/* check_sim: the foundation simulator — Beta/Gaussian weighted MLE, the population map against
+ * the conjugate closed forms (the paper's Beta(1+3*2^g, 1+2*2^g)), Monte Carlo agreement, no drift
+ * without weights, and byte-identical replicates for any thread count. */
+#include <check.h>
+#include <gsl/gsl_sf_psi.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "err.h"
+#include "fit.h"
+#include "mc.h"
+#include "rng.h"
+#include "theory.h"
+
+static SimSpec paper_spec(const WeightType *w, long n, long pre_n, long reps)
+{
+    SimSpec s = {0};
+    s.data_family = s.fit_family = &dist_beta;
+    s.theta_data[0] = s.theta_data[1] = 2;
+    s.theta_pre[0] = 3;
+    s.theta_pre[1] = 2;
+    s.pre_n = pre_n;
+    s.n = n;
+    s.generations = 11;
+    s.weight = w;
+    s.gamma = 1;
+    s.seed = 12345;
+    s.replicates = reps;
+    return s;
+}
+
+static double rel(double a, double b) { return fabs(a - b) / fabs(b); }
+
+/* Beta MLE from exact expected statistics recovers (a, b): psi(a) - psi(a+b) = E log x. */
+START_TEST(test_beta_fit_stat_exact)
+{
+    const double ab[][2] = {{0.3, 0.7}, {2, 2}, {3, 2}, {1, 1}, {50, 0.9}, {3073, 2049}, {1e5, 3e5}};
+    for (size_t i = 0; i < sizeof ab / sizeof ab[0]; i++) {
+        double a = ab[i][0], b = ab[i][1], psab = gsl_sf_psi(a + b);
+        double sbar[2] = {gsl_sf_psi(a) - psab, gsl_sf_psi(b) - psab}, th[2] = {NAN, NAN};
+        FitInfo fi;
+        ck_assert_int_eq(dist_beta.fit_stat(sbar, th, &fi), ERR_OK);
+        ck_assert_msg(fi.converged, "Beta(%g,%g) did not converge", a, b);
+        ck_assert_msg(rel(th[0], a) < 1e-9 && rel(th[1], b) < 1e-9, "Beta(%g,%g) -> (%.12g, %.12g)",
+                      a, b, th[0], th[1]);
+    }
+    /* no finite MLE: converged = 0 and nan, not an error */
+    double bad[2] = {0.1, -0.5}, th[2];
+    FitInfo fi;
+    ck_assert_int_eq(dist_beta.fit_stat(bad, th, &fi), ERR_OK);
+    ck_assert_int_eq(fi.converged, 0);
+    ck_assert(isnan(th[0]));
+}
+END_TEST
+
+/* Integer weights equal duplicated samples: an independent check of the weighting. */
+START_TEST(test_weights_equal_duplicates)
+{
+    gsl_rng *r = rng_stream_alloc(rng_pcg64, 7, RNG_PURPOSE_TRUTH, 0);
+    enum { N = 300 };
+    double x[N], logw[N], dup[3 * N];
+    size_t m = 0;
+    double th_b[2] = {2, 5};
+    dist_beta.sample(th_b, r, N, x);
+    for (size_t i = 0; i < N; i++) {
+        int k = 1 + (int)(i % 3);
+        logw[i] = log((double)k) + 17.0; /* an arbitrary common factor must not matter */
+        for (int j = 0; j < k; j++) dup[m++] = x[i];
+    }
+    const DistType *fams[] = {&dist_beta, &dist_gaussian};
+    for (int f = 0; f < 2; f++) {
+        double t1[2] = {NAN, NAN}, t2[2] = {NAN, NAN}, neff;
+        FitInfo fi;
+        fit_wmle(fams[f], x, logw, N, t1, &fi, &neff);
+        ck_assert(fi.converged);
+        fit_wmle(fams[f], dup, NULL, m, t2, &fi, NULL);
+        ck_assert(fi.converged);
+        ck_assert_msg(rel(t1[0], t2[0]) < 1e-9 && rel(t1[1], t2[1]) < 1e-9, "%s", fams[f]->name);
+        /* Kish: (sum w)^2 / sum w^2 with w = 1,2,3 repeating: (6*100)^2 / (14*100) */
+        ck_assert(fabs(neff - 360000.0 / 1400.0) < 1e-9);
+    }
+    /* Gaussian MLE is the sample mean and the ddof-0 sd */
+    double t[2] = {NAN, NAN};
+    FitInfo fi;
+    fit_wmle(&dist_gaussian, x, NULL, N, t, &fi, NULL);
+    double mean = gsl_stats_mean(x, 1, N);
+    ck_assert(rel(t[0], mean) < 1e-12);
+    ck_assert(rel(t[1], sqrt(gsl_stats_variance_m(x, 1, N, mean) * (N - 1) / N)) < 1e-12);
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* The paper's Fig. 10 at n = inf: Beta(1 + 3*2^g, 1 + 2*2^g), through quadrature. */
+START_TEST(test_fig10_population_map)
+{
+    SimSpec s = paper_spec(&weight_prev_density, 0, 0, 1);
+    int M = loop_nmetric(&s);
+    double *out = calloc((size_t)s.generations * M, sizeof *out);
+    ck_assert_msg(loop_population(&s, out) == ERR_OK, "%s", err_msg());
+    for (int g = 0; g < s.generations; g++) {
+        const double *th = loop_theta(&s, out, g);
+        double a = 1 + 3 * ldexp(1, g), b = 1 + 2 * ldexp(1, g);
+        ck_assert_msg(rel(th[0], a) < 1e-6 && rel(th[1], b) < 1e-6, "g=%d: (%.10g, %.10g)", g,
+                      th[0], th[1]);
+        double cf[2];
+        ck_assert(theory_closed_form(&s, g, cf));
+        ck_assert(rel(cf[0], a) < 1e-15 && rel(cf[1], b) < 1e-15);
+    }
+    free(out);
+}
+END_TEST
+
+/* Quadrature population map against every conjugate closed form. */
+START_TEST(test_population_vs_closed_forms)
+{
+    struct {
+        const DistType *f;
+        const WeightType *w;
+        double data[2], pre[2], gamma, lambda;
+    } cases[] = {
+        {&dist_beta, &weight_none, {2, 2}, {3, 2}, 1, 0},
+        {&dist_beta, &weight_prev_density, {0.8, 1.5}, {3, 2}, 0.5, 0},
+        {&dist_beta, &weight_pre_density, {2, 2}, {3, 2}, 0.7, 0},
+        {&dist_gaussian, &weight_none, {1, 2}, {0, 1}, 1, 0},
+        {&dist_gaussian, &weight_prev_density, {0, 1}, {0.5, 1.5}, 1, 0},
+        {&dist_gaussian, &weight_pre_density, {0, 1}, {0.5, 1.5}, 2, 0},
+        {&dist_gaussian, &weight_tilt, {0, 1.5}, {0, 1}, 1, 0.3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        SimSpec s = {0};
+        s.data_family = s.fit_family = cases[i].f;
+        memcpy(s.theta_data, cases[i].data, sizeof cases[i].data);
+        memcpy(s.theta_pre, cases[i].pre, sizeof cases[i].pre);
+        s.weight = cases[i].w;
+        s.gamma = cases[i].gamma;
+        s.lambda = cases[i].lambda;
+        s.generations = 8;
+        int M = loop_nmetric(&s);
+        double out[8 * (LOOP_M_FIXED + 2)];
+        ck_assert_msg(loop_population(&s, out) == ERR_OK, "case %zu: %s", i, err_msg());
+        for (int g = 0; g < s.generations; g++) {
+            double cf[2];
+            ck_assert(theory_closed_form(&s, g, cf));
+            const double *th = out + g * M + LOOP_M_FIXED;
+            for (int j = 0; j < 2; j++)
+                ck_assert_msg(fabs(th[j] - cf[j]) <= 1e-7 * fmax(1, fabs(cf[j])),
+                              "case %zu g=%d param %d: %.12g vs %.12g", i, g, j, th[j], cf[j]);
+        }
+    }
+}
+END_TEST
+
+/* n = 10,000 (pretrained MLE on 10,000 draws): every generation's mean parameters within 5 Monte
+ * Carlo standard errors of the closed form; the bias (model mean - 0.5) grows toward 0.1. */
+START_TEST(test_fig10_monte_carlo)
+{
+    SimSpec s = paper_spec(&weight_prev_density, 10000, 10000, 64);
+    McResult mc;
+    ck_assert_int_eq(mc_run(&s, &mc, NULL), ERR_OK);
+    int M = mc.nmetric;
+    for (int g = 0; g < s.generations; g++) {
+        double cf[2];
+        theory_closed_form(&s, g, cf);
+        for (int j = 0; j < 2; j++) {
+            const double *st = mc.stat + ((size_t)g * M + LOOP_M_FIXED + j) * MC_NSTAT;
+            ck_assert_msg(fabs(st[MC_MEAN] - cf[j]) < 5 * st[MC_SE], "g=%d j=%d: %g +- %g vs %g",
+                          g, j, st[MC_MEAN], st[MC_SE], cf[j]);
+        }
+        const double *conv = mc.stat + ((size_t)g * M + LOOP_M_CONVERGED) * MC_NSTAT;
+        ck_assert(conv[MC_MEAN] == 1.0);
+    }
+    const double *b0 = mc.stat + (size_t)LOOP_M_BIAS * MC_NSTAT;
+    const double *b10 = mc.stat + ((size_t)10 * M + LOOP_M_BIAS) * MC_NSTAT;
+    ck_assert(b10[MC_MEAN] > b0[MC_MEAN] + 10 * (b10[MC_SE] + b0[MC_SE]));
+    ck_assert(fabs(b10[MC_MEAN] - 0.1) < 5 * b10[MC_SE] + 1e-3);
+    mc_result_release(&mc);
+}
+END_TEST
+
+/* Fig. 11 (plain MLE): no systematic drift — each generation's mean bias within 5 SE of 0. */
+START_TEST(test_fig11_no_drift)
+{
+    SimSpec s = paper_spec(&weight_none, 10000, 10000, 64);
+    McResult mc;
+    ck_assert_int_eq(mc_run(&s, &mc, NULL), ERR_OK);
+    for (int g = 0; g < s.generations; g++) {
+        const double *b = mc.stat + ((size_t)g * mc.nmetric + LOOP_M_BIAS) * MC_NSTAT;
+        ck_assert_msg(fabs(b[MC_MEAN]) < 5 * b[MC_SE], "g=%d bias %g +- %g", g, b[MC_MEAN],
+                      b[MC_SE]);
+        ck_assert(b[MC_SE] < 2e-3); /* and the test has power: SE is small */
+    }
+    mc_result_release(&mc);
+}
+END_TEST
+
+START_TEST(test_threads_identical)
+{
+#ifdef _OPENMP
+    SimSpec s = paper_spec(&weight_prev_density, 500, 500, 16);
+    McResult a, b;
+    omp_set_num_threads(1);
+    mc_run(&s, &a, NULL);
+    omp_set_num_threads(2);
+    mc_run(&s, &b, NULL);
+    size_t n = (size_t)s.replicates * s.generations * a.nmetric;
+    ck_assert(memcmp(a.traj, b.traj, n * sizeof *a.traj) == 0);
+    ck_assert(memcmp(a.stat, b.stat, (size_t)s.generations * a.nmetric * MC_NSTAT * sizeof *a.stat) == 0);
+    /* and replicates differ from each other */
+    ck_assert(a.traj[0] != a.traj[(size_t)s.generations * a.nmetric]);
+    mc_result_release(&a);
+    mc_result_release(&b);
+#endif
+}
+END_TEST
+
+Suite *suite_sim(void);
+Suite *suite_sim(void)
+{
+    Suite *s = suite_create("sim");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_beta_fit_stat_exact);
+    tcase_add_test(tc, test_weights_equal_duplicates);
+    tcase_add_test(tc, test_fig10_population_map);
+    tcase_add_test(tc, test_population_vs_closed_forms);
+    tcase_add_test(tc, test_fig10_monte_carlo);
+    tcase_add_test(tc, test_fig11_no_drift);
+    tcase_add_test(tc, test_threads_identical);
+    suite_add_tcase(s, tc);
+    return s;
+}
