@@ -265,7 +265,9 @@ static int cfg_handler(void *user, const char *section, const char *key, const c
 static int cfg_read_file(const char *path, char **out)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return err_set(ERR_IO, "cannot open config '%s': %s", path, strerror(errno));
+    if (!f) /* a path the user typed that does not exist is bad input, not a runtime failure */
+        return err_set(errno == ENOENT ? ERR_INVAL : ERR_IO, "cannot open config '%s': %s", path,
+                       strerror(errno));
     char *buf = xmalloc(CFG_FILE_MAX + 1);
     size_t n = fread(buf, 1, CFG_FILE_MAX + 1, f);
     int bad = ferror(f);

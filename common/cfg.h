@@ -54,7 +54,8 @@ void cfg_release(Cfg *c);
 
 /* Loads an INI file over the current values. Unknown section/key, a duplicate key, a malformed or
  * out-of-range value, a line over 199 bytes, a NUL byte or a syntax error: ERR_INVAL with
- * "FILE:LINE: ..."; a missing file: ERR_IO. On error the object may be partly updated. */
+ * "FILE:LINE: ..."; a missing file: ERR_INVAL; an unreadable one: ERR_IO. On error the object
+ * may be partly updated. */
 int cfg_load(Cfg *c, const char *path);
 
 /* Applies one "section.key=value" override (origin "-s"). */

@@ -4,7 +4,7 @@
 # gnuplot -c sim_density.gp DENSITY.csv OUT [unused] [TITLE] [paired|single]
 # paired: columns alternate gen_<g> (solid) and pop_gen_<g> (dotted); single: pop_gen_<g> only.
 out = ARG2; load 'common.gp'
-data = ARG1; ttl = ARG4
+data = ARG1; ttl = exists("ARG4") ? ARG4 : ""
 set title ttl
 set xlabel "x"
 set ylabel "density"
@@ -13,7 +13,7 @@ stats data using 1 nooutput
 ncol = STATS_columns
 set palette defined (0 "#56B4E9", 1 "#0072B2", 2 "#CC79A7", 3 "#D55E00")
 unset colorbox
-step = (ARG5 eq "paired") ? 2 : 1
+step = (exists("ARG5") && ARG5 eq "paired") ? 2 : 1
 frac(i) = (ncol > 4) ? (i - 4.0) / (ncol - 4.0) : 0
 plot data using 1:2 with lines lw 3 lc rgb "black" title "truth (data)", \
      data using 1:3 with lines lw 3 dt 2 lc rgb "#777777" title "pretrained", \

@@ -2,7 +2,8 @@
 # band, the n = inf population map, and the closed form where known.
 # gnuplot -c sim_moments.gp GENERATIONS.csv OUT [POPULATION.csv] [TITLE]
 out = ARG2; load 'common.gp'
-data = ARG1; pop = (ARG3 ne "") ? ARG3 : ARG1; ttl = ARG4
+data = ARG1; pop = (exists("ARG3") && ARG3 ne "") ? ARG3 : ARG1
+ttl = exists("ARG4") ? ARG4 : ""
 set multiplot layout 1,2 title ttl
 set xlabel "generation"
 set ylabel "mean of the fitted model"

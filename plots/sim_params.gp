@@ -2,7 +2,9 @@
 # band, the population map and the closed form (points).
 # gnuplot -c sim_params.gp GENERATIONS.csv OUT POPULATION.csv TITLE P1 [P2] [log|lin]
 out = ARG2; load 'common.gp'
-data = ARG1; pop = ARG3; ttl = ARG4; p1 = ARG5; p2 = ARG6; scale = ARG7
+data = ARG1; pop = exists("ARG3") ? ARG3 : ARG1; ttl = exists("ARG4") ? ARG4 : ""
+p1 = exists("ARG5") ? ARG5 : "a"; p2 = exists("ARG6") ? ARG6 : "b"
+scale = exists("ARG7") ? ARG7 : "lin"
 if (scale eq "log") { set logscale y }
 set title ttl
 set xlabel "generation"

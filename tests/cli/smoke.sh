@@ -1,2 +1,115 @@
 #!/usr/bin/env bash
-echo "0 passed, 0 failed"
+# smoke.sh: CLI checks of the biasamp program — help, exit codes, bad input with file:line and no
+# output left behind, the paper's Fig. 10 at n = inf against its closed form, byte-identical tables
+# for 1 and 2 threads, plotting. Ends with "N passed, N failed"; exits non-zero on any failure.
+set -u
+BIN=${BIASAMP_BIN:-build/biasamp}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect CODE DESCRIPTION -- command...: runs the command, checks the exit code; output in $T/out,
+# $T/err.
+expect() {
+    local code=$1 desc=$2
+    shift 3
+    "$@" >"$T/out" 2>"$T/err"
+    local rc=$?
+    if [ "$rc" -eq "$code" ]; then ok; else bad "$desc: exit $rc, expected $code ($(head -c 300 "$T/err"))"; fi
+}
+# grep_in FILE PATTERN DESCRIPTION
+grep_in() { if grep -q -- "$2" "$1"; then ok; else bad "$3: '$2' not in $(head -c 300 "$1")"; fi; }
+
+# --- help, version, usage -----------------------------------------------------------------------
+expect 0 "--help" -- "$BIN" --help
+grep_in "$T/out" "sim" "--help lists commands"
+expect 0 "--version" -- "$BIN" --version
+grep_in "$T/out" "^biasamp [0-9]" "--version format"
+expect 2 "no arguments" -- "$BIN"
+expect 2 "unknown command" -- "$BIN" frobnicate
+grep_in "$T/err" "unknown command 'frobnicate'" "unknown command message"
+for c in sim plot help; do
+    expect 0 "$c --help" -- "$BIN" $c --help
+done
+expect 0 "help sim" -- "$BIN" help sim
+grep_in "$T/out" "sim.weight" "sim --help lists config keys"
+expect 2 "sim bad option" -- "$BIN" sim --bogus configs/paper-fig10-wmle.ini
+expect 2 "sim without config" -- "$BIN" sim
+
+# --- bad configs: exit 2, file:line and key named, nothing written ------------------------------
+badcfg() { # NAME CONTENT PATTERN
+    printf '%b' "$2" >"$T/$1.ini"
+    expect 2 "bad config $1" -- "$BIN" sim "$T/$1.ini" -o "$T/out_$1" --no-plot
+    grep_in "$T/err" "$3" "bad config $1 message"
+    if [ -e "$T/out_$1" ]; then bad "bad config $1 left $T/out_$1 behind"; else ok; fi
+}
+badcfg unknown_key '[sim]\nn = 100\ncolour = red\n' "$T/unknown_key.ini:3: unknown key 'sim.colour'"
+badcfg bad_number '[sim]\ngenerations = 1O\n' "$T/bad_number.ini:2: sim.generations: '1O' is not an integer"
+badcfg negative_n '[sim]\nn = -100\n' "$T/negative_n.ini:2: sim.n: -100 is out of range"
+badcfg fractional_n '[sim]\nn = 10.5\n' "$T/fractional_n.ini:2: sim.n: 10.5 is not a whole number"
+badcfg nan_gamma '[sim]\ngamma = nan\n' "$T/nan_gamma.ini:2: sim.gamma: 'nan' is not a number"
+badcfg negative_gamma '[sim]\ngamma = -1\n' "$T/negative_gamma.ini:2: sim.gamma: -1 is out of range"
+badcfg unknown_family '[sim]\nfamily = cauchy\n' "$T/unknown_family.ini:2: sim.family: 'cauchy' is not one of"
+badcfg param_count '[data]\nparams = 1 2 3\n' "$T/param_count.ini:2: data.params: beta needs 2 parameters"
+badcfg bad_param '[pretrained]\nparams = 3 -2\n' "$T/bad_param.ini:2: pretrained.params: Beta parameter b must be positive"
+badcfg snapshot '[sim]\ngenerations = 5\nsnapshots = 0 7\n' "$T/snapshot.ini:3: sim.snapshots: 7 is not a generation"
+badcfg syntax '[sim\nn = 5\n' "$T/syntax.ini:1: syntax error"
+printf '[plot]\ntitle = %0300d\n' 0 >"$T/long.ini"
+expect 2 "over-long line" -- "$BIN" sim "$T/long.ini" -o "$T/out_long" --no-plot
+grep_in "$T/err" "$T/long.ini:2: line longer than 199 bytes" "over-long line message"
+printf '[sim]\nn = 5\0\n' >"$T/nul.ini"
+expect 2 "NUL byte" -- "$BIN" sim "$T/nul.ini" -o "$T/out_nul" --no-plot
+expect 2 "missing config" -- "$BIN" sim "$T/none.ini" --no-plot
+expect 2 "bad -s override" -- "$BIN" sim configs/paper-fig10-wmle.ini -s sim.n=1 -o "$T/out_s" --no-plot
+grep_in "$T/err" "-s: sim.n: 1 is out of range" "-s message"
+[ -e "$T/out_s" ] && bad "-s failure left output" || ok
+
+# --- the paper's Fig. 10 at n = inf equals Beta(1 + 3*2^g, 1 + 2*2^g) -----------------------------
+expect 0 "fig10 n=inf" -- "$BIN" sim configs/paper-fig10-wmle.ini -s sim.n=inf -o "$T/f10inf" --no-plot -q
+awk -F, '
+    /^#/ { next }
+    !h { for (i = 1; i <= NF; i++) c[$i] = i; h = 1; next }
+    { g = $c["generation"]; a = 1 + 3 * 2^g; b = 1 + 2 * 2^g
+      ea = ($c["a"] - a) / a; eb = ($c["b"] - b) / b
+      if (ea < -1e-6 || ea > 1e-6 || eb < -1e-6 || eb > 1e-6) bad = 1; rows++ }
+    END { exit (bad || rows != 11) }' "$T/f10inf/generations.csv" && ok || bad "fig10 n=inf closed form"
+grep_in "$T/f10inf/generations.csv" "^# kind=sim_generations" "kind metadata"
+grep_in "$T/f10inf/generations.csv" "^# seed=20240601" "seed metadata"
+grep_in "$T/f10inf/config.ini" "^n = inf" "effective config written"
+# the effective config reproduces the run
+expect 0 "rerun from effective config" -- "$BIN" sim "$T/f10inf/config.ini" -o "$T/f10inf2" --no-plot -q
+cmp -s <(grep -v '^# command=' "$T/f10inf/generations.csv") <(grep -v '^# command=' "$T/f10inf2/generations.csv") && ok || bad "effective config does not reproduce"
+
+# --- byte-identical tables for 1 and 2 threads ----------------------------------------------------
+OMP_NUM_THREADS=1 "$BIN" sim configs/paper-fig10-wmle.ini -s sim.replicates=8 -s sim.n=2000 -o "$T/t1" --no-plot -q
+OMP_NUM_THREADS=2 "$BIN" sim configs/paper-fig10-wmle.ini -s sim.replicates=8 -s sim.n=2000 -o "$T/t2" --no-plot -q
+for f in generations.csv population.csv density.csv; do
+    cmp -s <(grep -v -e '^# command=' -e '^# threads=' "$T/t1/$f") \
+           <(grep -v -e '^# command=' -e '^# threads=' "$T/t2/$f") && ok || bad "$f differs between 1 and 2 threads"
+done
+grep_in "$T/t2/generations.csv" "^# threads=2" "threads metadata"
+
+# --- plots ------------------------------------------------------------------------------------------
+expect 0 "plot png" -- "$BIN" plot "$T/t1/generations.csv" "$T/moments.png" --with "$T/t1/population.csv"
+head -c 8 "$T/moments.png" | od -An -c | grep -q 'P   N   G' && ok || bad "plot png is not a PNG"
+expect 0 "plot svg" -- "$BIN" plot "$T/t1/density.csv" "$T/density.svg"
+grep_in "$T/density.svg" "<svg" "plot svg content"
+expect 0 "plot terminal" -- "$BIN" plot --term "$T/t1/generations.csv"
+grep_in "$T/out" "generation" "terminal plot drawn"
+expect 2 "plot bad extension" -- "$BIN" plot "$T/t1/generations.csv" "$T/x.jpg"
+expect 2 "plot unknown script" -- "$BIN" plot --script nope "$T/t1/generations.csv" "$T/x.png"
+expect 1 "plot missing data" -- "$BIN" plot --script sim_moments "$T/none.csv" "$T/x.png"
+BIASAMP_GNUPLOT=/nonexistent/gnuplot expect 1 "gnuplot missing" -- "$BIN" plot "$T/t1/generations.csv" "$T/y.png"
+grep_in "$T/err" "gnuplot" "gnuplot missing message"
+[ -e "$T/y.png" ] && bad "gnuplot failure left output" || ok
+expect 0 "sim with figures" -- "$BIN" sim configs/paper-fig11-mle.ini -s sim.replicates=4 -o "$T/f11" -q
+for f in params.png moments.png density.png; do [ -s "$T/f11/$f" ] && ok || bad "figure $f missing"; done
+ls "$T"/f11/*.part >/dev/null 2>&1 && bad "partial files left" || ok
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
