@@ -29,7 +29,7 @@ static const CfgKey keys[] = {
     {"b.mode", CFG_ENUM, F(mode), "replace", 0, 0, 0, modes, "a mode"},
     {"b.name", CFG_STRING, F(name), "", 0, 0, 0, NULL, "a name"},
     {"b.list", CFG_DLIST, F(list), "1 2 3", 0, 10, 0, NULL, "a list"},
-    {NULL},
+    {0},
 };
 #undef F
 
