@@ -348,6 +348,11 @@ const char *tokenizer_token_bytes(const Tokenizer *t, int32_t id, size_t *len)
     return t->bytes + t->off[id];
 }
 
+int32_t tokenizer_token_id(const Tokenizer *t, const char *s, size_t n)
+{
+    return n ? tok_lookup(t, s, n) : -1;
+}
+
 int tokenizer_merge(const Tokenizer *t, int k, int32_t pair[2])
 {
     if (k < 0 || k >= t->n_merges) return -1;

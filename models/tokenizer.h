@@ -62,6 +62,8 @@ int tokenizer_n_merges(const Tokenizer *tok);
 int tokenizer_eot(const Tokenizer *tok); /* the <|endoftext|> id, or -1 if the vocabulary has none */
 /* The raw bytes of token `id` (not NUL-terminated), length in *len; NULL if id is out of range. */
 const char *tokenizer_token_bytes(const Tokenizer *tok, int32_t id, size_t *len);
+/* The id of the token whose bytes are s[0..n), or -1. */
+int32_t tokenizer_token_id(const Tokenizer *tok, const char *s, size_t n);
 /* The merge of rank k as {left, right} ids; -1 if k is out of range. */
 int tokenizer_merge(const Tokenizer *tok, int k, int32_t pair[2]);
 
@@ -129,6 +131,13 @@ void tokenizer_trainer_add(TokenizerTrainer *tr, const char *text, size_t len);
 /* The same for n documents, pre-tokenised in parallel (same counts as n calls of _add). */
 void tokenizer_trainer_add_batch(TokenizerTrainer *tr, const char *const *texts, const size_t *lens,
                                  size_t n);
+/* Adds the text of a file, plain or gzip-compressed (detected): the whole file as one document, or,
+ * with jsonl_field, the string field of each line as one document (at most max_docs of them).
+ * *n_added (may be NULL) receives the number of documents added. ERR_IO if the file cannot be
+ * opened; ERR_INVAL naming path:line for malformed JSON, a missing or non-string field, or a corrupt
+ * gzip stream (documents before the bad line may already have been added). */
+int tokenizer_trainer_add_file(TokenizerTrainer *tr, const char *path, const char *jsonl_field,
+                               size_t max_docs, size_t *n_added);
 /* Totals so far: documents, bytes, pieces (pre-tokens) and unique pieces. */
 void tokenizer_trainer_stats(const TokenizerTrainer *tr, size_t *docs, size_t *bytes,
                              size_t *pieces, size_t *unique);
