@@ -595,11 +595,19 @@ int tokenizer_encode_batch(const Tokenizer *t, const char *const *texts, const s
 #endif
     {
         Enc e;
+        TokenizerIds tmp = {0}; /* out[i] are adjacent: pushing there would false-share */
         enc_init(&e, t);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        for (size_t i = 0; i < n; i++) enc_text(&e, texts[i], lens[i], flags, &out[i]);
+        for (size_t i = 0; i < n; i++) {
+            tmp.n = 0;
+            enc_text(&e, texts[i], lens[i], flags, &tmp);
+            ids_reserve(&out[i], tmp.n);
+            memcpy(out[i].ids + out[i].n, tmp.ids, tmp.n * sizeof *tmp.ids);
+            out[i].n += tmp.n;
+        }
+        tokenizer_ids_release(&tmp);
         enc_release(&e);
     }
     return ERR_OK;
