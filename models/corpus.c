@@ -1,0 +1,497 @@
+/* corpus: loading and validating ABP, seeded set plans, token files. Determinism: each draw is a
+ * shuffle with its own PCG64 stream (seed, RNG_PURPOSE_DATA_SPLIT, k) over indices in corpus
+ * order, so the sets depend only on the file and the options, never on threads or hashing. */
+#include "corpus.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "err.h"
+#include "rng.h"
+#include "xalloc.h"
+
+struct Corpus {
+    CorpusArticle *a;
+    size_t n, cap;
+    uint32_t *slot; /* ID -> index + 1, open addressing */
+    size_t mask;
+};
+
+/* ---- Loading --------------------------------------------------------------------------------- */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
+long corpus_find(const Corpus *c, const char *id)
+{
+    if (!c->slot) return -1;
+    for (size_t i = hash_str(id) & c->mask; c->slot[i]; i = (i + 1) & c->mask)
+        if (strcmp(c->a[c->slot[i] - 1].id, id) == 0) return (long)c->slot[i] - 1;
+    return -1;
+}
+
+static void index_put(Corpus *c, size_t k)
+{
+    size_t i = hash_str(c->a[k].id) & c->mask;
+    while (c->slot[i]) i = (i + 1) & c->mask;
+    c->slot[i] = (uint32_t)k + 1;
+}
+
+/* One line of any length into *buf; its length without '\n', or -1 at the end. */
+static long gz_line(gzFile f, char **buf, size_t *cap)
+{
+    size_t n = 0;
+    if (!*cap) *buf = xmalloc(*cap = 1 << 16);
+    for (;;) {
+        if (!gzgets(f, *buf + n, (int)(*cap - n))) return n ? (long)n : -1;
+        n += strlen(*buf + n);
+        if (n && (*buf)[n - 1] == '\n') {
+            (*buf)[--n] = '\0';
+            if (n && (*buf)[n - 1] == '\r') (*buf)[--n] = '\0';
+            return (long)n;
+        }
+        if (n + 1 < *cap) return (long)n;
+        *buf = xrealloc(*buf, *cap *= 2);
+    }
+}
+
+static int gz_check(gzFile f, const char *path, long line)
+{
+    int err;
+    const char *msg = gzerror(f, &err);
+    if (err != Z_OK && err != Z_STREAM_END)
+        return err_set(ERR_INVAL, "%s:%ld: corrupt gzip stream (%s)", path, line, msg);
+    return ERR_OK;
+}
+
+static const char *field_str(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int parse_article(Corpus *c, const char *line, size_t n, const char *path, long lineno)
+{
+    static const char *names[] = {"ID", "title", "content_original", "source"};
+    cJSON *o = cJSON_ParseWithLength(line, n);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return err_set(ERR_INVAL, "%s:%ld: malformed JSON (expected an object)", path, lineno);
+    }
+    const char *f[4];
+    for (int k = 0; k < 4; k++)
+        if (!(f[k] = field_str(o, names[k]))) {
+            cJSON_Delete(o);
+            return err_set(ERR_INVAL, "%s:%ld: missing or non-string field '%s'", path, lineno,
+                           names[k]);
+        }
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bias");
+    double bias = cJSON_IsNumber(b) ? b->valuedouble : -1;
+    if (!(bias == 0 || bias == 1 || bias == 2)) {
+        cJSON_Delete(o);
+        return err_set(ERR_INVAL, "%s:%ld: field 'bias' must be 0, 1 or 2", path, lineno);
+    }
+    if (corpus_find(c, f[0]) >= 0) {
+        int st = err_set(ERR_INVAL, "%s:%ld: duplicate ID '%s'", path, lineno, f[0]);
+        cJSON_Delete(o);
+        return st;
+    }
+    if (c->n == c->cap) c->a = xrealloc(c->a, (c->cap = 2 * c->cap + 1024) * sizeof *c->a);
+    c->a[c->n] = (CorpusArticle){xstrdup(f[0]), xstrdup(f[1]), xstrdup(f[2]), xstrdup(f[3]),
+                                 (int)bias};
+    if (2 * (c->n + 1) > c->mask + 1) {
+        free(c->slot);
+        c->mask = c->mask ? 2 * c->mask + 1 : 4095;
+        c->slot = xcalloc(c->mask + 1, sizeof *c->slot);
+        for (size_t k = 0; k < c->n; k++) index_put(c, k);
+    }
+    index_put(c, c->n++);
+    cJSON_Delete(o);
+    return ERR_OK;
+}
+
+int corpus_load(Corpus **out, const char *path)
+{
+    *out = NULL;
+    gzFile f = gzopen(path, "rb");
+    if (!f) return err_set(ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    gzbuffer(f, 1 << 17);
+    Corpus *c = xcalloc(1, sizeof *c);
+    char *line = NULL;
+    size_t cap = 0;
+    long n, lineno = 0;
+    int st = ERR_OK;
+    while (!st && (n = gz_line(f, &line, &cap)) >= 0) {
+        lineno++;
+        if (n > 0) st = parse_article(c, line, (size_t)n, path, lineno);
+    }
+    if (!st) st = gz_check(f, path, lineno + 1);
+    free(line);
+    gzclose(f);
+    if (st) corpus_free(c);
+    else *out = c;
+    return st;
+}
+
+void corpus_free(Corpus *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n; i++) {
+        CorpusArticle *a = &c->a[i];
+        free((char *)a->id), free((char *)a->title), free((char *)a->body), free((char *)a->source);
+    }
+    free(c->a), free(c->slot), free(c);
+}
+
+size_t corpus_size(const Corpus *c) { return c->n; }
+const CorpusArticle *corpus_get(const Corpus *c, size_t i) { return i < c->n ? &c->a[i] : NULL; }
+
+char *corpus_format(const CorpusArticle *a, size_t *len)
+{
+    size_t n = strlen(a->title) + strlen(a->body) + 16;
+    char *s = xmalloc(n);
+    *len = (size_t)snprintf(s, n, "title: %s\nbody: %s", a->title, a->body);
+    return s;
+}
+
+/* ---- Sets and splits ------------------------------------------------------------------------- */
+
+void corpus_set_release(CorpusSet *s)
+{
+    if (!s) return;
+    free(s->idx);
+    s->idx = NULL;
+    s->n = 0;
+}
+
+void corpus_set_counts(const Corpus *c, const CorpusSet *s, size_t counts[CORPUS_NCLASS])
+{
+    for (int k = 0; k < CORPUS_NCLASS; k++) counts[k] = 0;
+    for (size_t i = 0; i < s->n; i++) counts[c->a[s->idx[i]].bias]++;
+}
+
+int corpus_split_load(const Corpus *c, const char *tsv, CorpusSet *out)
+{
+    out->idx = NULL;
+    out->n = 0;
+    gzFile f = gzopen(tsv, "rb");
+    if (!f) return err_set(ERR_IO, "cannot open '%s': %s", tsv, strerror(errno));
+    char *line = NULL, *seen = xcalloc(c->n + 1, 1);
+    size_t cap = 0, cap_idx = 0;
+    long n, lineno = 0;
+    int st = ERR_OK;
+    while (!st && (n = gz_line(f, &line, &cap)) >= 0) {
+        if (++lineno == 1) {
+            if (strcmp(line, "ID\tbias") != 0)
+                st = err_set(ERR_INVAL, "%s:1: expected the header 'ID<TAB>bias'", tsv);
+            continue;
+        }
+        if (n == 0) continue;
+        char *tab = strchr(line, '\t'), *end;
+        long bias = tab ? strtol(tab + 1, &end, 10) : -1;
+        if (!tab || end == tab + 1 || *end || bias < 0 || bias > 2) {
+            st = err_set(ERR_INVAL, "%s:%ld: expected 'ID<TAB>bias' with bias 0, 1 or 2", tsv,
+                         lineno);
+            break;
+        }
+        *tab = '\0';
+        long k = corpus_find(c, line);
+        if (k < 0) st = err_set(ERR_INVAL, "%s:%ld: ID '%s' is not in the corpus", tsv, lineno, line);
+        else if (c->a[k].bias != bias)
+            st = err_set(ERR_INVAL, "%s:%ld: ID '%s' has bias %ld here but %d in the corpus", tsv,
+                         lineno, line, bias, c->a[k].bias);
+        else if (seen[k]) st = err_set(ERR_INVAL, "%s:%ld: ID '%s' repeated", tsv, lineno, line);
+        if (st) break;
+        seen[k] = 1;
+        if (out->n == cap_idx) out->idx = xrealloc(out->idx, (cap_idx = 2 * cap_idx + 1024) * sizeof *out->idx);
+        out->idx[out->n++] = (size_t)k;
+    }
+    if (!st) st = gz_check(f, tsv, lineno + 1);
+    if (!st && lineno == 0) st = err_set(ERR_INVAL, "%s: empty file", tsv);
+    free(line), free(seen);
+    gzclose(f);
+    if (st) corpus_set_release(out);
+    return st;
+}
+
+const char *corpus_set_name(int k)
+{
+    static const char *names[CORPUS_NSETS] = {
+        "finetune",    "finetune_center", "quality",     "pretrain",   "random_train",
+        "random_valid", "random_test",    "media_train", "media_valid", "media_test"};
+    return k >= 0 && k < CORPUS_NSETS ? names[k] : "?";
+}
+
+/* Seeded permutation of the indices i (corpus order) with keep[i] and bias class (or any class if
+ * cls < 0). Stream k of (seed, RNG_PURPOSE_DATA_SPLIT). Returns the count; *perm is new. */
+static size_t shuffled(const Corpus *c, const char *keep, int cls, uint64_t seed, uint64_t k,
+                       size_t **perm)
+{
+    size_t n = 0;
+    *perm = xmalloc((c->n + 1) * sizeof **perm);
+    for (size_t i = 0; i < c->n; i++)
+        if (keep[i] && (cls < 0 || c->a[i].bias == cls)) (*perm)[n++] = i;
+    gsl_rng *r = gsl_rng_alloc(rng_pcg64);
+    rng_seed_stream(r, seed, rng_hash3(seed, RNG_PURPOSE_DATA_SPLIT, k));
+    if (n > 1) gsl_ran_shuffle(r, *perm, n, sizeof **perm);
+    gsl_rng_free(r);
+    return n;
+}
+
+/* The set {i : mark[i] == v} in corpus order. */
+static void collect(const Corpus *c, const char *mark, char v, CorpusSet *s)
+{
+    s->n = 0;
+    s->idx = xmalloc((c->n + 1) * sizeof *s->idx);
+    for (size_t i = 0; i < c->n; i++)
+        if (mark[i] == v) s->idx[s->n++] = i;
+}
+
+enum { FREE = 0, RESERVED, FT, FT_CENTER, QUALITY, PRETRAIN };
+
+int corpus_plan(const Corpus *c, const CorpusSet splits[6], const CorpusPlanOpts *o,
+                CorpusPlan *out)
+{
+    memset(out, 0, sizeof *out);
+    double sum = 0;
+    for (int k = 0; k < CORPUS_NCLASS; k++) {
+        if (!(o->mix[k] >= 0)) return err_set(ERR_INVAL, "mix[%d] = %g: must be >= 0", k, o->mix[k]);
+        sum += o->mix[k];
+    }
+    if (fabs(sum - 1) > 1e-6) return err_set(ERR_INVAL, "the class mix sums to %g, not 1", sum);
+    if (o->per_class < 0 || o->center_only < 0 || o->quality < 0)
+        return err_set(ERR_INVAL, "per_class, center_only and quality must be >= 0");
+    char *mark = xcalloc(c->n + 1, 1), *keep = xcalloc(c->n + 1, 1);
+    size_t *perm = NULL, m;
+    int st = ERR_OK;
+    for (int k = 0; k < 6; k += 3) /* random/test and media/test (indices 2 and 5) */
+        for (size_t i = 0; i < splits[k + 2].n; i++) mark[splits[k + 2].idx[i]] = RESERVED;
+    for (size_t i = 0; i < c->n; i++) keep[i] = mark[i] == FREE;
+    char *center = xcalloc(c->n + 1, 1); /* the center-only set */
+    for (int cls = 0; cls < CORPUS_NCLASS && !st; cls++) {
+        size_t want = (size_t)o->per_class;
+        if (cls == CORPUS_CENTER && (size_t)o->center_only > want) want = (size_t)o->center_only;
+        m = shuffled(c, keep, cls, o->seed, (uint64_t)cls, &perm);
+        if (m < want)
+            st = err_set(ERR_INVAL, "class %d has %zu usable articles; fine-tuning needs %zu", cls,
+                         m, want);
+        for (size_t i = 0; !st && i < want; i++) {
+            mark[perm[i]] = i < (size_t)o->per_class ? FT : FT_CENTER;
+            if (cls == CORPUS_CENTER) center[perm[i]] = i < (size_t)o->center_only;
+        }
+        free(perm);
+    }
+    if (!st) {
+        collect(c, center, 1, &out->set[CORPUS_SET_FINETUNE_CENTER]);
+        for (size_t i = 0; i < c->n; i++) keep[i] = mark[i] == FREE;
+        m = shuffled(c, keep, -1, o->seed, 3, &perm);
+        if (m < (size_t)o->quality)
+            st = err_set(ERR_INVAL, "%zu articles left; the quality set needs %d", m, o->quality);
+        for (size_t i = 0; !st && i < (size_t)o->quality; i++) mark[perm[i]] = QUALITY;
+        free(perm);
+    }
+    if (!st) { /* pretraining: the largest N with floor(mix[c] N) <= available[c] for all c */
+        size_t avail[CORPUS_NCLASS] = {0};
+        for (size_t i = 0; i < c->n; i++) avail[c->a[i].bias] += mark[i] == FREE;
+        double N = INFINITY;
+        for (int k = 0; k < CORPUS_NCLASS; k++)
+            if (o->mix[k] > 0 && (double)avail[k] / o->mix[k] < N) N = (double)avail[k] / o->mix[k];
+        for (size_t i = 0; i < c->n; i++) keep[i] = mark[i] == FREE;
+        for (int k = 0; k < CORPUS_NCLASS; k++) {
+            size_t take = (size_t)floor(o->mix[k] * N + 1e-9);
+            if (take > avail[k]) take = avail[k];
+            shuffled(c, keep, k, o->seed, 4 + (uint64_t)k, &perm);
+            for (size_t i = 0; i < take; i++) mark[perm[i]] = PRETRAIN;
+            free(perm);
+        }
+    }
+    if (!st) {
+        collect(c, mark, FT, &out->set[CORPUS_SET_FINETUNE]);
+        collect(c, mark, QUALITY, &out->set[CORPUS_SET_QUALITY]);
+        collect(c, mark, PRETRAIN, &out->set[CORPUS_SET_PRETRAIN]);
+        char *drop = xcalloc(c->n + 1, 1);
+        for (size_t i = 0; i < c->n; i++) drop[i] = mark[i] == FT || center[i];
+        for (int k = 0; k < 6; k++) {
+            CorpusSet *s = &out->set[CORPUS_SET_RANDOM_TRAIN + k];
+            char *in = xcalloc(c->n + 1, 1);
+            for (size_t i = 0; i < splits[k].n; i++) in[splits[k].idx[i]] = !drop[splits[k].idx[i]];
+            collect(c, in, 1, s);
+            free(in);
+        }
+        free(drop);
+    }
+    free(mark), free(keep), free(center);
+    if (st) corpus_plan_release(out);
+    return st;
+}
+
+void corpus_plan_release(CorpusPlan *p)
+{
+    for (int k = 0; k < CORPUS_NSETS; k++) corpus_set_release(&p->set[k]);
+}
+
+/* ---- Token files ----------------------------------------------------------------------------- */
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint64_t get_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c,
+                        const CorpusSet *s, uint64_t tokens[CORPUS_NCLASS])
+{
+    enum { CHUNK = 512 };
+    int eot = tokenizer_eot(tok), V = tokenizer_vocab_size(tok);
+    uint32_t dtype = V <= 65536 ? 2 : 4;
+    if (eot < 0) return err_set(ERR_INVAL, "the vocabulary has no " TOKENIZER_EOT_TEXT);
+    FILE *f = fopen(path, "wb");
+    if (!f) return err_set(ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+    unsigned char hdr[32] = CORPUS_TOKENS_MAGIC, *buf = NULL;
+    fwrite(hdr, 1, sizeof hdr, f); /* rewritten with the count at the end */
+    uint64_t total = 0, per[CORPUS_NCLASS] = {0};
+    size_t cap_buf = 0;
+    char *docs[CHUNK];
+    size_t lens[CHUNK];
+    TokenizerIds ids[CHUNK];
+    for (size_t at = 0; at < s->n; at += CHUNK) {
+        size_t n = s->n - at < CHUNK ? s->n - at : CHUNK;
+        for (size_t i = 0; i < n; i++) {
+            docs[i] = corpus_format(&c->a[s->idx[at + i]], &lens[i]);
+            ids[i] = (TokenizerIds){0};
+        }
+        tokenizer_encode_batch(tok, (const char *const *)docs, lens, n, 0, 0, ids);
+        for (size_t i = 0; i < n; i++) {
+            tokenizer_ids_push(&ids[i], eot);
+            if (ids[i].n * dtype > cap_buf) buf = xrealloc(buf, cap_buf = 2 * ids[i].n * dtype);
+            for (size_t k = 0; k < ids[i].n; k++) {
+                if (dtype == 2) buf[2 * k] = (unsigned char)ids[i].ids[k],
+                                buf[2 * k + 1] = (unsigned char)(ids[i].ids[k] >> 8);
+                else put_u32(buf + 4 * k, (uint32_t)ids[i].ids[k]);
+            }
+            fwrite(buf, dtype, ids[i].n, f);
+            total += ids[i].n;
+            per[c->a[s->idx[at + i]].bias] += ids[i].n;
+            free(docs[i]);
+            tokenizer_ids_release(&ids[i]);
+        }
+    }
+    free(buf);
+    put_u32(hdr + 8, CORPUS_TOKENS_VERSION);
+    put_u32(hdr + 12, (uint32_t)V);
+    put_u64(hdr + 16, total);
+    put_u32(hdr + 24, dtype);
+    int bad = fseek(f, 0, SEEK_SET) != 0 || fwrite(hdr, 1, sizeof hdr, f) != sizeof hdr;
+    if (ferror(f) | fclose(f) | bad) return err_set(ERR_IO, "cannot write '%s'", path);
+    if (tokens)
+        for (int k = 0; k < CORPUS_NCLASS; k++) tokens[k] = per[k];
+    return ERR_OK;
+}
+
+int corpus_tokens_read(const char *path, TokenizerIds *out, int *vocab_size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return err_set(ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    unsigned char hdr[32], b[4];
+    int st = ERR_OK;
+    if (fread(hdr, 1, 32, f) != 32 || memcmp(hdr, CORPUS_TOKENS_MAGIC, 8) != 0) {
+        st = err_set(ERR_INVAL, "%s: not a token file (bad magic or short header)", path);
+        goto done;
+    }
+    uint64_t version = get_le(hdr + 8, 4), V = get_le(hdr + 12, 4), n = get_le(hdr + 16, 8);
+    uint64_t dtype = get_le(hdr + 24, 4);
+    if (version != CORPUS_TOKENS_VERSION || (dtype != 2 && dtype != 4) || V == 0 || V > INT32_MAX) {
+        st = err_set(ERR_INVAL, "%s: unsupported version %llu, dtype %llu or vocab size %llu",
+                     path, (unsigned long long)version, (unsigned long long)dtype,
+                     (unsigned long long)V);
+        goto done;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (uint64_t)ftell(f) != 32 + n * dtype) {
+        st = err_set(ERR_INVAL, "%s: header says %llu tokens but the file size disagrees", path,
+                     (unsigned long long)n);
+        goto done;
+    }
+    fseek(f, 32, SEEK_SET);
+    for (uint64_t i = 0; i < n; i++) {
+        if (fread(b, 1, dtype, f) != dtype) {
+            st = err_set(ERR_IO, "cannot read '%s'", path);
+            goto done;
+        }
+        uint64_t t = get_le(b, (int)dtype);
+        if (t >= V) {
+            st = err_set(ERR_INVAL, "%s: token %llu is %llu, outside the vocabulary", path,
+                         (unsigned long long)i, (unsigned long long)t);
+            goto done;
+        }
+        tokenizer_ids_push(out, (int32_t)t);
+    }
+    if (vocab_size) *vocab_size = (int)V;
+done:
+    fclose(f);
+    return st;
+}
+
+int corpus_write_plan(const char *dir, const Tokenizer *tok, const Corpus *c, const CorpusPlan *p,
+                      uint64_t summary[CORPUS_NSETS][CORPUS_NCLASS][2])
+{
+    size_t n = strlen(dir) + 64;
+    char *path = xmalloc(n);
+    int st = ERR_OK;
+    uint64_t sum[CORPUS_NSETS][CORPUS_NCLASS][2] = {{{0}}};
+    for (int k = 0; k < CORPUS_NSETS && !st; k++) {
+        const CorpusSet *s = &p->set[k];
+        snprintf(path, n, "%s/%s.ids", dir, corpus_set_name(k));
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            st = err_set(ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+            break;
+        }
+        for (size_t i = 0; i < s->n; i++) fprintf(f, "%s\n", c->a[s->idx[i]].id);
+        if (ferror(f) | fclose(f)) st = err_set(ERR_IO, "cannot write '%s'", path);
+        size_t counts[CORPUS_NCLASS];
+        uint64_t tokens[CORPUS_NCLASS];
+        corpus_set_counts(c, s, counts);
+        snprintf(path, n, "%s/%s.tok", dir, corpus_set_name(k));
+        if (!st) st = corpus_tokens_write(path, tok, c, s, tokens);
+        for (int cls = 0; !st && cls < CORPUS_NCLASS; cls++)
+            sum[k][cls][0] = counts[cls], sum[k][cls][1] = tokens[cls];
+    }
+    if (!st) {
+        snprintf(path, n, "%s/summary.csv", dir);
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            st = err_set(ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+        } else {
+            static const char *cls[] = {"left", "center", "right"};
+            fprintf(f, "# kind=corpus_summary\nset,class,articles,tokens\n");
+            for (int k = 0; k < CORPUS_NSETS; k++)
+                for (int j = 0; j < CORPUS_NCLASS; j++)
+                    fprintf(f, "%s,%s,%llu,%llu\n", corpus_set_name(k), cls[j],
+                            (unsigned long long)sum[k][j][0], (unsigned long long)sum[k][j][1]);
+            if (ferror(f) | fclose(f)) st = err_set(ERR_IO, "cannot write '%s'", path);
+        }
+    }
+    if (summary) memcpy(summary, sum, sizeof sum);
+    free(path);
+    return st;
+}
