@@ -1,0 +1,56 @@
+/* kernels: the SIMD kernel contract (matmul forward/backward) and run-time dispatch.
+ * A variant is a const KernelSet table (GSL style); the plain-C scalar reference stays forever and
+ * every other variant must match it within float rounding (tests/check_kernels.c). x86-64 only. */
+#ifndef BIASAMP_KERNELS_H
+#define BIASAMP_KERNELS_H
+
+#include <stddef.h>
+
+typedef struct KernelSet {
+    const char *name; /* "scalar", "avx2", "avx512" */
+    /* out (BT, OC) = inp (BT, C) · weight (OC, C)ᵀ + bias (OC)
+     * out is overwritten; bias may be NULL (then no bias). out must not alias inp/weight. */
+    void (*matmul_forward)(float *out, const float *inp, const float *weight, const float *bias,
+                           int BT, int C, int OC);
+    /* Accumulates (+=) into whatever the gradients already hold, as llm.c does:
+     *   dinp    (BT, C) += dout (BT, OC) · weight (OC, C)
+     *   dweight (OC, C) += dout (BT, OC)ᵀ · inp (BT, C)
+     *   dbias   (OC)    += Σ_bt dout (BT, OC)
+     * Any of dinp, dweight, dbias may be NULL (that gradient is skipped). */
+    void (*matmul_backward)(float *dinp, float *dweight, float *dbias, const float *dout,
+                            const float *inp, const float *weight, int BT, int C, int OC);
+} KernelSet;
+
+/* The variants. kernels_avx2/kernels_avx512 may only be called when kernels_supported() says so. */
+extern const KernelSet kernels_scalar;
+extern const KernelSet kernels_avx2;
+extern const KernelSet kernels_avx512;
+
+/* The variant named "scalar", "avx2" or "avx512" (NULL if unknown; "auto" is not a variant). */
+const KernelSet *kernels_find(const char *name);
+/* 1 if this CPU can run the variant (AVX2+FMA, or AVX-512 F/BW/DQ/VL), else 0. */
+int kernels_supported(const KernelSet *ks);
+/* Selects the process-wide variant: "scalar" | "avx2" | "avx512" | "auto" (best supported).
+ * ERR_INVAL for an unknown name, ERR_UNSUPPORTED if this CPU lacks it; the choice is unchanged
+ * on error. Call at start-up, not while kernels run on other threads. */
+int kernels_set(const char *name);
+/* The current variant; the first call without kernels_set() selects "auto". Never NULL. */
+const KernelSet *kernels_get(void);
+/* Name of the current variant (for CSV metadata). */
+const char *kernels_name(void);
+
+/* OpenMP pragmas for the model's loops, written KERNELS_OMP(parallel for schedule(static)); they
+ * vanish without a -Wunknown-pragmas warning in OMP=0 builds. */
+#define KERNELS_STR_(x) #x
+#ifdef _OPENMP
+#define KERNELS_OMP(x) _Pragma(KERNELS_STR_(omp x))
+#else
+#define KERNELS_OMP(x)
+#endif
+
+/* Internal to the variant files: a 64-byte aligned per-thread scratch buffer of at least n floats,
+ * owned by the calling thread (freed at thread exit). Grows only, so with the fixed block sizes of
+ * the SIMD variants it is allocated once per thread, on that thread's first matmul. */
+float *kernels_scratch(size_t n);
+
+#endif

@@ -1,0 +1,279 @@
+/* kernels_gemm: the blocked, packed SGEMM driver shared by the SIMD variants — a template header,
+ * included only by kernels_avx2.c and kernels_avx512.c (so it is compiled once per ISA). Before
+ * including it a variant defines GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC and GEMM_SUFFIX(name);
+ * after it, the micro-kernel gemm_ukernel() declared here. Determinism: each C element is summed
+ * by one thread in an order fixed by K and GEMM_KC alone, so results are bitwise identical for any
+ * thread count. Packing uses AVX2 only. */
+#ifndef BIASAMP_KERNELS_GEMM_H
+#define BIASAMP_KERNELS_GEMM_H
+
+#include <immintrin.h>
+#include <stddef.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "kernels.h"
+
+/* What the micro-kernel does with its MR x NR tile of C (row stride ldc):
+ * GEMM_SET: C = AB; GEMM_SET_BIAS: C = AB + bias (NR); GEMM_ACC: C += AB.
+ * AB is always summed from zero first, so full tiles and edge tiles round identically. */
+enum { GEMM_SET = 0, GEMM_SET_BIAS = 1, GEMM_ACC = 2 };
+
+/* C (M, N) (+)= A (M, K) · B (K, N) [+ bias (N)], with general strides for A and B. */
+typedef struct Gemm {
+    int M, N, K;
+    const float *A; /* A(m, k) = A[m*rsa + k*csa] */
+    ptrdiff_t rsa, csa;
+    const float *B; /* B(k, n) = B[k*rsb + n*csb] */
+    ptrdiff_t rsb, csb;
+    float *C; /* C(m, n) = C[m*ldc + n] */
+    ptrdiff_t ldc;
+    const float *bias; /* (N) or NULL; only used when !accumulate */
+    int accumulate;    /* 1: C += A·B; 0: C = A·B (+ bias) */
+} Gemm;
+
+/* c (MR, NR) with row stride ldc, per mode, from a (kc, MR) and b (kc, NR) packed by gemm_pack;
+ * b is 64-byte aligned. bias (NR) is read only for GEMM_SET_BIAS. Defined by the variant file. */
+static inline void gemm_ukernel(int kc, const float *restrict a, const float *restrict b,
+                                float *restrict c, ptrdiff_t ldc, int mode,
+                                const float *restrict bias);
+
+static inline int gemm_min(int a, int b) { return a < b ? a : b; }
+
+/* 8 rows x 8 columns (src row stride ps) -> dst[k*ds + r]: column k of src becomes 8 contiguous
+ * floats. Loads 128-bit halves so that one in-lane 4x4 transpose per half finishes the job. */
+static inline void gemm_transpose8x8(const float *src, ptrdiff_t ps, float *dst, ptrdiff_t ds)
+{
+    for (int h = 0; h < 8; h += 4) { /* columns h..h+3 */
+        __m256 r0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 0 * ps + h)),
+                                         _mm_loadu_ps(src + 4 * ps + h), 1);
+        __m256 r1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 1 * ps + h)),
+                                         _mm_loadu_ps(src + 5 * ps + h), 1);
+        __m256 r2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 2 * ps + h)),
+                                         _mm_loadu_ps(src + 6 * ps + h), 1);
+        __m256 r3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 3 * ps + h)),
+                                         _mm_loadu_ps(src + 7 * ps + h), 1);
+        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+        __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+        _mm256_storeu_ps(dst + (h + 0) * ds, _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)));
+        _mm256_storeu_ps(dst + (h + 1) * ds, _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)));
+        _mm256_storeu_ps(dst + (h + 2) * ds, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)));
+        _mm256_storeu_ps(dst + (h + 3) * ds, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+}
+
+/* 4 rows x 4 columns -> dst[k*ds + r] (SSE in-register transpose). */
+static inline void gemm_transpose4x4(const float *src, ptrdiff_t ps, float *dst, ptrdiff_t ds)
+{
+    __m128 r0 = _mm_loadu_ps(src), r1 = _mm_loadu_ps(src + ps);
+    __m128 r2 = _mm_loadu_ps(src + 2 * ps), r3 = _mm_loadu_ps(src + 3 * ps);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    _mm_storeu_ps(dst, r0);
+    _mm_storeu_ps(dst + ds, r1);
+    _mm_storeu_ps(dst + 2 * ds, r2);
+    _mm_storeu_ps(dst + 3 * ds, r3);
+}
+
+/* Packs n rows of src into ceil(n / R) panels of (kc, R): panel p at dst + p*R*kc holds
+ * dst[p*R*kc + k*R + r] = src[(p*R + r)*ps + k*ks], zero past row n. The two layouts that occur
+ * are fast: r contiguous (ps == 1: read each src line k across all panels, a streaming copy) and
+ * k contiguous (ks == 1: 8x8 or 4x4 transposes, prefetching the next group of rows). Inlined so
+ * that R is a constant (else GCC turns the copies into slow `rep movs`). */
+static inline __attribute__((always_inline)) void gemm_pack(float *restrict dst,
+                                                            const float *restrict src,
+                                                            ptrdiff_t ps, ptrdiff_t ks, int R,
+                                                            int n, int kc)
+{
+    int np = (n + R - 1) / R;
+    if (ps == 1) {
+        for (int k = 0; k < kc; k++) {
+            const float *row = src + k * ks;
+            for (int p = 0; p < np; p++) {
+                float *d = dst + ((ptrdiff_t)p * kc + k) * R;
+                const float *x = row + p * R;
+                int rv = gemm_min(R, n - p * R);
+                if (rv == R && R % 8 == 0) {
+                    for (int r = 0; r < R; r += 8) _mm256_storeu_ps(d + r, _mm256_loadu_ps(x + r));
+                } else {
+                    for (int r = 0; r < rv; r++) d[r] = x[r];
+                    for (int r = rv; r < R; r++) d[r] = 0.0f;
+                }
+            }
+        }
+        return;
+    }
+    for (int p = 0; p < np; p++) {
+        float *d = dst + (ptrdiff_t)p * R * kc;
+        const float *x = src + p * R * ps;
+        int rv = gemm_min(R, n - p * R), r = 0;
+        if (ks == 1) {
+            int k8 = kc & ~7, k4 = kc & ~3;
+            for (; r + 8 <= rv; r += 8) {
+                const float *next = x + (r + 8) * ps; /* the next 8 rows (maybe the next panel) */
+                int prefetch = p + 1 < np || r + 16 <= rv;
+                for (int k = 0; k < k8; k += 8) {
+                    if (prefetch && (k & 15) == 0)
+                        for (int i = 0; i < 8; i++)
+                            _mm_prefetch((const char *)(next + i * ps + k), _MM_HINT_T0);
+                    gemm_transpose8x8(x + r * ps + k, ps, d + (ptrdiff_t)k * R + r, R);
+                }
+                for (int k = k8; k < kc; k++)
+                    for (int i = 0; i < 8; i++) d[(ptrdiff_t)k * R + r + i] = x[(r + i) * ps + k];
+            }
+            for (; r + 4 <= rv; r += 4) {
+                for (int k = 0; k < k4; k += 4)
+                    gemm_transpose4x4(x + r * ps + k, ps, d + (ptrdiff_t)k * R + r, R);
+                for (int k = k4; k < kc; k++)
+                    for (int i = 0; i < 4; i++) d[(ptrdiff_t)k * R + r + i] = x[(r + i) * ps + k];
+            }
+        }
+        for (int k = 0; k < kc; k++) {
+            float *dk = d + (ptrdiff_t)k * R;
+            for (int i = r; i < rv; i++) dk[i] = x[i * ps + k * ks];
+            for (int i = rv; i < R; i++) dk[i] = 0.0f;
+        }
+    }
+}
+
+/* The thread-serial blocked product on the sub-problem rows [m0, m1) x columns [n0, n1):
+ * B blocks (KC, NC) are packed once per (jc, pc) and stay in L2/L3, A blocks (MC, KC) in L2, and
+ * the micro-kernel streams one (KC, NR) micro-panel of B through L1 across a column of MR tiles. */
+static void gemm_block(const Gemm *g, int m0, int m1, int n0, int n1, float *Ap, float *Bp)
+{
+    enum { MR = GEMM_MR, NR = GEMM_NR };
+    /* K in equal blocks of at most GEMM_KC (multiples of 8), e.g. 256 = 128 + 128 rather than
+     * 192 + 64: the C tile is read and written once per block, so short blocks cost. */
+    int nkb = (g->K + GEMM_KC - 1) / GEMM_KC;
+    int kb = ((g->K + nkb - 1) / nkb + 7) & ~7;
+    for (int jc = n0; jc < n1; jc += GEMM_NC) {
+        int nc = gemm_min(GEMM_NC, n1 - jc);
+        for (int pc = 0; pc < g->K; pc += kb) {
+            int kc = gemm_min(kb, g->K - pc);
+            int mode = (pc > 0 || g->accumulate) ? GEMM_ACC : g->bias ? GEMM_SET_BIAS : GEMM_SET;
+            gemm_pack(Bp, g->B + pc * g->rsb + jc * g->csb, g->csb, g->rsb, NR, nc, kc);
+            for (int ic = m0; ic < m1; ic += GEMM_MC) {
+                int mc = gemm_min(GEMM_MC, m1 - ic);
+                gemm_pack(Ap, g->A + ic * g->rsa + pc * g->csa, g->rsa, g->csa, MR, mc, kc);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int nr = gemm_min(NR, nc - jr);
+                    const float *bp = Bp + (ptrdiff_t)jr * kc;
+                    const float *bias = g->bias ? g->bias + jc + jr : NULL;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        int mr = gemm_min(MR, mc - ir);
+                        const float *ap = Ap + (ptrdiff_t)ir * kc;
+                        float *c = g->C + (ic + ir) * g->ldc + jc + jr;
+                        if (mr == MR && nr == NR) {
+                            gemm_ukernel(kc, ap, bp, c, g->ldc, mode, bias);
+                            continue;
+                        }
+                        /* Edge tile: compute the full tile aside, then apply the valid part. */
+                        float tile[MR * NR] __attribute__((aligned(64)));
+                        gemm_ukernel(kc, ap, bp, tile, NR, GEMM_SET, NULL);
+                        for (int i = 0; i < mr; i++)
+                            for (int j = 0; j < nr; j++) {
+                                float *cij = c + i * g->ldc + j;
+                                float ab = tile[i * NR + j];
+                                *cij = mode == GEMM_ACC        ? *cij + ab
+                                       : mode == GEMM_SET_BIAS ? ab + bias[j]
+                                                               : ab;
+                            }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Splits the larger of M, N into whole MR or NR units, one contiguous range per thread, so each
+ * thread owns whole output tiles and packs only what its range needs. */
+static void gemm_run(const Gemm *g)
+{
+    if (g->M <= 0 || g->N <= 0) return;
+    if (g->K <= 0) {
+        if (g->accumulate) return;
+        for (int m = 0; m < g->M; m++)
+            for (int n = 0; n < g->N; n++) g->C[m * g->ldc + n] = g->bias ? g->bias[n] : 0.0f;
+        return;
+    }
+    int split_n = g->N >= g->M;
+    int units = split_n ? (g->N + GEMM_NR - 1) / GEMM_NR : (g->M + GEMM_MR - 1) / GEMM_MR;
+    KERNELS_OMP(parallel)
+    {
+        int nth = 1, tid = 0;
+#ifdef _OPENMP
+        nth = omp_get_num_threads();
+        tid = omp_get_thread_num();
+#endif
+        int u0 = (int)((long long)units * tid / nth);
+        int u1 = (int)((long long)units * (tid + 1) / nth);
+        if (u0 < u1) {
+            float *Ap = kernels_scratch((size_t)GEMM_MC * GEMM_KC + (size_t)GEMM_KC * GEMM_NC);
+            float *Bp = Ap + (size_t)GEMM_MC * GEMM_KC;
+            if (split_n)
+                gemm_block(g, 0, g->M, u0 * GEMM_NR, gemm_min(g->N, u1 * GEMM_NR), Ap, Bp);
+            else
+                gemm_block(g, u0 * GEMM_MR, gemm_min(g->M, u1 * GEMM_MR), 0, g->N, Ap, Bp);
+        }
+    }
+}
+
+/* dbias (OC) += Σ_bt dout (BT, OC): threads own 64-column chunks; each element sums its column
+ * from zero in increasing bt and is added once (vector and tail paths round identically). */
+static void gemm_dbias(float *dbias, const float *dout, int BT, int OC)
+{
+    int nchunks = (OC + 63) / 64;
+    KERNELS_OMP(parallel for schedule(static))
+    for (int ch = 0; ch < nchunks; ch++) {
+        int o0 = ch * 64, n = gemm_min(64, OC - o0);
+        if (n == 64) {
+            __m256 s[8];
+            for (int v = 0; v < 8; v++) s[v] = _mm256_setzero_ps();
+            for (int bt = 0; bt < BT; bt++) {
+                const float *d = dout + (ptrdiff_t)bt * OC + o0;
+                for (int v = 0; v < 8; v++) s[v] = _mm256_add_ps(s[v], _mm256_loadu_ps(d + 8 * v));
+            }
+            for (int v = 0; v < 8; v++)
+                _mm256_storeu_ps(dbias + o0 + 8 * v,
+                                 _mm256_add_ps(_mm256_loadu_ps(dbias + o0 + 8 * v), s[v]));
+        } else {
+            for (int j = 0; j < n; j++) {
+                float s = 0.0f;
+                for (int bt = 0; bt < BT; bt++) s += dout[(ptrdiff_t)bt * OC + o0 + j];
+                dbias[o0 + j] += s;
+            }
+        }
+    }
+}
+
+/* out (BT, OC) = inp (BT, C) · weight (OC, C)ᵀ + bias: A = inp, B(k, n) = weight[n*C + k]. */
+static void GEMM_SUFFIX(matmul_forward)(float *out, const float *inp, const float *weight,
+                                        const float *bias, int BT, int C, int OC)
+{
+    Gemm g = {.M = BT, .N = OC, .K = C, .A = inp, .rsa = C, .csa = 1, .B = weight, .rsb = 1,
+              .csb = C, .C = out, .ldc = OC, .bias = bias, .accumulate = 0};
+    gemm_run(&g);
+}
+
+/* dinp (BT, C) += dout (BT, OC) · weight (OC, C)          [M = BT, N = C, K = OC]
+ * dweight (OC, C) += dout (BT, OC)ᵀ · inp (BT, C)         [M = OC, N = C, K = BT]
+ * dbias (OC) += Σ_bt dout */
+static void GEMM_SUFFIX(matmul_backward)(float *dinp, float *dweight, float *dbias,
+                                         const float *dout, const float *inp, const float *weight,
+                                         int BT, int C, int OC)
+{
+    if (dinp) {
+        Gemm g = {.M = BT, .N = C, .K = OC, .A = dout, .rsa = OC, .csa = 1, .B = weight, .rsb = C,
+                  .csb = 1, .C = dinp, .ldc = C, .accumulate = 1};
+        gemm_run(&g);
+    }
+    if (dweight) {
+        Gemm g = {.M = OC, .N = C, .K = BT, .A = dout, .rsa = 1, .csa = OC, .B = inp, .rsb = C,
+                  .csb = 1, .C = dweight, .ldc = C, .accumulate = 1};
+        gemm_run(&g);
+    }
+    if (dbias) gemm_dbias(dbias, dout, BT, OC);
+}
+
+#endif

@@ -1,0 +1,73 @@
+/* kernels_scalar: the plain-C reference matmuls (after llm.c), kept forever as the test oracle.
+ * Summation order is the definition's: each output sums its products in increasing index, in
+ * float, then adds the bias. OpenMP over output rows; every output has exactly one writer. */
+#include "kernels.h"
+
+/* out (BT, OC) = inp (BT, C) · weight (OC, C)ᵀ + bias (OC).
+ * Four rows share each weight load (llm.c's LOOP_UNROLL idea); each output is still a plain
+ * sequential dot product. */
+static void matmul_forward_scalar(float *out, const float *inp, const float *weight,
+                                  const float *bias, int BT, int C, int OC)
+{
+    enum { U = 4 };
+    int nblocks = (BT + U - 1) / U;
+    KERNELS_OMP(parallel for schedule(static))
+    for (int blk = 0; blk < nblocks; blk++) {
+        int bt0 = blk * U;
+        int nu = BT - bt0 < U ? BT - bt0 : U;
+        for (int o = 0; o < OC; o++) {
+            const float *w = weight + (size_t)o * C; /* (C) */
+            float s[U] = {0};
+            for (int i = 0; i < C; i++)
+                for (int u = 0; u < nu; u++) s[u] += inp[(size_t)(bt0 + u) * C + i] * w[i];
+            for (int u = 0; u < nu; u++)
+                out[(size_t)(bt0 + u) * OC + o] = bias ? s[u] + bias[o] : s[u];
+        }
+    }
+}
+
+/* dinp (BT, C) += dout (BT, OC) · weight (OC, C); dweight (OC, C) += dout ᵀ · inp (BT, C);
+ * dbias (OC) += Σ_bt dout. Each gradient element receives its products one by one, in increasing
+ * index (o for dinp, bt for dweight and dbias), straight into the accumulator (llm.c's loops:
+ * row-wise axpys, cache friendly). dinp: four rows share each weight row load. */
+static void matmul_backward_scalar(float *dinp, float *dweight, float *dbias, const float *dout,
+                                   const float *inp, const float *weight, int BT, int C, int OC)
+{
+    enum { U = 4 };
+    if (dinp) {
+        int nblocks = (BT + U - 1) / U;
+        KERNELS_OMP(parallel for schedule(static))
+        for (int blk = 0; blk < nblocks; blk++) {
+            int bt0 = blk * U;
+            int nu = BT - bt0 < U ? BT - bt0 : U;
+            for (int o = 0; o < OC; o++) {
+                const float *w = weight + (size_t)o * C; /* (C) */
+                for (int u = 0; u < nu; u++) {
+                    float g = dout[(size_t)(bt0 + u) * OC + o];
+                    float *d = dinp + (size_t)(bt0 + u) * C; /* (C) */
+                    for (int i = 0; i < C; i++) d[i] += w[i] * g;
+                }
+            }
+        }
+    }
+    if (dweight || dbias) {
+        KERNELS_OMP(parallel for schedule(static))
+        for (int o = 0; o < OC; o++) {
+            for (int bt = 0; bt < BT; bt++) {
+                float g = dout[(size_t)bt * OC + o];
+                if (dbias) dbias[o] += g;
+                if (dweight) {
+                    float *dw = dweight + (size_t)o * C;   /* (C) */
+                    const float *x = inp + (size_t)bt * C; /* (C) */
+                    for (int i = 0; i < C; i++) dw[i] += x[i] * g;
+                }
+            }
+        }
+    }
+}
+
+const KernelSet kernels_scalar = {
+    .name = "scalar",
+    .matmul_forward = matmul_forward_scalar,
+    .matmul_backward = matmul_backward_scalar,
+};

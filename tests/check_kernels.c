@@ -1,0 +1,355 @@
+/* check_kernels: every matmul variant against the double-precision truth and the scalar reference
+ * on odd shapes that hit every tail and block edge, accumulate semantics, NULL gradients,
+ * unaligned pointers, thread-count determinism and the dispatch API. Variants the CPU lacks are
+ * skipped with a printed reason. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "err.h"
+#include "kernels.h"
+#include "xalloc.h"
+
+/* Tolerance. Any float summation of n terms, in any order, with or without FMA, satisfies
+ * |computed - exact| <= gamma(n) * Σ|terms| with gamma(n) = n u / (1 - n u), u = 2^-24
+ * (Higham, Accuracy and Stability, §3.1). Every kernel output is such a sum (products plus the
+ * bias or the prior gradient value), so this worst-case bound is rigorous; a wrong index or a
+ * lost tile gives errors of the order of Σ|terms| itself, far above it. Variant vs scalar: 2x. */
+static double gamma_n(int n)
+{
+    double nu = n * ldexp(1.0, -24);
+    return nu / (1.0 - nu);
+}
+
+static unsigned lcg_state = 2024u;
+static float urand(void) /* uniform in [-1, 1) */
+{
+    lcg_state = lcg_state * 1664525u + 1013904223u;
+    return (float)((lcg_state >> 8) * (2.0 / 16777216.0) - 1.0);
+}
+
+static float *rand_buf(size_t n, int offset) /* offset: floats past a 64-byte boundary */
+{
+    float *p = (float *)xcalloc_aligned(n + 16, sizeof(float)) + offset;
+    for (size_t i = 0; i < n; i++) p[i] = urand();
+    return p;
+}
+
+static void free_buf(float *p, int offset) { xfree_aligned(p - offset); }
+
+typedef struct Shape {
+    int BT, C, OC;
+} Shape;
+
+/* Odd shapes: below one tile, tile tails in every dimension, and past KC (192/256), MC (256/264)
+ * and NC (2304) so that multi-block accumulation and the M- and N-split paths all run. */
+static const Shape shapes[] = {
+    {1, 1, 1},     {7, 13, 19},   {8, 48, 48},    {6, 16, 16},   {9, 17, 50},    {33, 65, 97},
+    {5, 260, 3},   {263, 389, 301}, {21, 37, 2333}, {300, 7, 11}, {2, 2333, 5},
+};
+#define NSHAPES (sizeof shapes / sizeof shapes[0])
+
+static const KernelSet *variants[] = {&kernels_scalar, &kernels_avx2, &kernels_avx512};
+
+static int usable(const KernelSet *ks)
+{
+    if (kernels_supported(ks)) return 1;
+    printf("check_kernels: skipping '%s': this CPU lacks the instructions\n", ks->name);
+    return 0;
+}
+
+/* Max over outputs of |got - ref| / (scale * bound), where bound = gamma(n) * absum. */
+static double worst_ratio(const float *got, const double *ref, const double *absum, size_t n,
+                          int nterms, double scale)
+{
+    double worst = 0.0, g = gamma_n(nterms) * scale;
+    for (size_t i = 0; i < n; i++) {
+        double err = fabs((double)got[i] - ref[i]);
+        double bound = g * absum[i] + 1e-30;
+        if (!(err <= bound * 1e9)) return INFINITY; /* NaN or wild */
+        if (err / bound > worst) worst = err / bound;
+    }
+    return worst;
+}
+
+static void check_forward(const KernelSet *ks, Shape s, int use_bias, int offset)
+{
+    int BT = s.BT, C = s.C, OC = s.OC;
+    float *inp = rand_buf((size_t)BT * C, offset);      /* (BT, C) */
+    float *weight = rand_buf((size_t)OC * C, offset);   /* (OC, C) */
+    float *bias = use_bias ? rand_buf(OC, offset) : NULL;
+    float *out = rand_buf((size_t)BT * OC, offset);     /* (BT, OC), garbage: must be overwritten */
+    float *out_ref = rand_buf((size_t)BT * OC, 0);
+    double *exact = xcalloc((size_t)BT * OC, sizeof(double));
+    double *absum = xcalloc((size_t)BT * OC, sizeof(double));
+    for (int bt = 0; bt < BT; bt++)
+        for (int o = 0; o < OC; o++) {
+            double e = bias ? bias[o] : 0.0, a = bias ? fabs(bias[o]) : 0.0;
+            for (int i = 0; i < C; i++) {
+                double p = (double)inp[bt * C + i] * weight[(size_t)o * C + i];
+                e += p;
+                a += fabs(p);
+            }
+            exact[(size_t)bt * OC + o] = e;
+            absum[(size_t)bt * OC + o] = a;
+        }
+    ks->matmul_forward(out, inp, weight, bias, BT, C, OC);
+    kernels_scalar.matmul_forward(out_ref, inp, weight, bias, BT, C, OC);
+    size_t n = (size_t)BT * OC;
+    double r_exact = worst_ratio(out, exact, absum, n, C + 1, 1.0);
+    ck_assert_msg(r_exact <= 1.0, "%s fwd BT=%d C=%d OC=%d bias=%d: error %.3g x bound vs exact",
+                  ks->name, BT, C, OC, use_bias, r_exact);
+    for (size_t i = 0; i < n; i++) exact[i] = out_ref[i];
+    double r_scalar = worst_ratio(out, exact, absum, n, C + 1, 2.0);
+    ck_assert_msg(r_scalar <= 1.0, "%s fwd BT=%d C=%d OC=%d: error %.3g x bound vs scalar",
+                  ks->name, BT, C, OC, r_scalar);
+    free_buf(inp, offset);
+    free_buf(weight, offset);
+    if (bias) free_buf(bias, offset);
+    free_buf(out, offset);
+    free_buf(out_ref, 0);
+    free(exact);
+    free(absum);
+}
+
+/* One gradient: got (variant) and ref (scalar) against exact = prior + Σ terms (double). */
+static void check_grad(const char *what, const KernelSet *ks, Shape s, const float *got,
+                       const float *ref, const double *exact, const double *absum, size_t n,
+                       int nterms)
+{
+    double r_exact = worst_ratio(got, exact, absum, n, nterms + 1, 1.0);
+    ck_assert_msg(r_exact <= 1.0, "%s %s BT=%d C=%d OC=%d: error %.3g x bound vs exact", ks->name,
+                  what, s.BT, s.C, s.OC, r_exact);
+    double *refd = xcalloc(n, sizeof(double));
+    for (size_t i = 0; i < n; i++) refd[i] = ref[i];
+    double r_scalar = worst_ratio(got, refd, absum, n, nterms + 1, 2.0);
+    ck_assert_msg(r_scalar <= 1.0, "%s %s BT=%d C=%d OC=%d: error %.3g x bound vs scalar", ks->name,
+                  what, s.BT, s.C, s.OC, r_scalar);
+    free(refd);
+}
+
+static float *copy_buf(const float *x, size_t n)
+{
+    float *y = xcalloc(n, sizeof(float));
+    memcpy(y, x, n * sizeof(float));
+    return y;
+}
+
+/* mask bits: 1 dinp, 2 dweight, 4 dbias; the others are passed as NULL and must stay untouched. */
+static void check_backward(const KernelSet *ks, Shape s, int mask, int offset)
+{
+    int BT = s.BT, C = s.C, OC = s.OC;
+    size_t ni = (size_t)BT * C, nw = (size_t)OC * C, no = (size_t)BT * OC;
+    float *inp = rand_buf(ni, offset);     /* (BT, C) */
+    float *weight = rand_buf(nw, offset);  /* (OC, C) */
+    float *dout = rand_buf(no, offset);    /* (BT, OC) */
+    float *dinp = rand_buf(ni, offset);    /* (BT, C), non-zero prior: must accumulate */
+    float *dweight = rand_buf(nw, offset); /* (OC, C) */
+    float *dbias = rand_buf(OC, offset);   /* (OC) */
+    float *dinp0 = copy_buf(dinp, ni), *dweight0 = copy_buf(dweight, nw);
+    float *dbias0 = copy_buf(dbias, OC);
+    float *dinp_ref = copy_buf(dinp, ni), *dweight_ref = copy_buf(dweight, nw);
+    float *dbias_ref = copy_buf(dbias, OC);
+    ks->matmul_backward(mask & 1 ? dinp : NULL, mask & 2 ? dweight : NULL,
+                        mask & 4 ? dbias : NULL, dout, inp, weight, BT, C, OC);
+    kernels_scalar.matmul_backward(mask & 1 ? dinp_ref : NULL, mask & 2 ? dweight_ref : NULL,
+                                   mask & 4 ? dbias_ref : NULL, dout, inp, weight, BT, C, OC);
+    size_t nmax = ni > nw ? ni : nw;
+    double *exact = xcalloc(nmax, sizeof(double)), *absum = xcalloc(nmax, sizeof(double));
+
+    if (mask & 1) { /* dinp[bt, i] = prior + Σ_o dout[bt, o] weight[o, i] */
+        for (int bt = 0; bt < BT; bt++)
+            for (int i = 0; i < C; i++) {
+                double e = dinp0[(size_t)bt * C + i], a = fabs(e);
+                for (int o = 0; o < OC; o++) {
+                    double p = (double)dout[(size_t)bt * OC + o] * weight[(size_t)o * C + i];
+                    e += p;
+                    a += fabs(p);
+                }
+                exact[(size_t)bt * C + i] = e;
+                absum[(size_t)bt * C + i] = a;
+            }
+        check_grad("dinp", ks, s, dinp, dinp_ref, exact, absum, ni, OC);
+    } else {
+        ck_assert(memcmp(dinp, dinp0, ni * sizeof(float)) == 0);
+    }
+    if (mask & 2) { /* dweight[o, i] = prior + Σ_bt dout[bt, o] inp[bt, i] */
+        for (int o = 0; o < OC; o++)
+            for (int i = 0; i < C; i++) {
+                double e = dweight0[(size_t)o * C + i], a = fabs(e);
+                for (int bt = 0; bt < BT; bt++) {
+                    double p = (double)dout[(size_t)bt * OC + o] * inp[(size_t)bt * C + i];
+                    e += p;
+                    a += fabs(p);
+                }
+                exact[(size_t)o * C + i] = e;
+                absum[(size_t)o * C + i] = a;
+            }
+        check_grad("dweight", ks, s, dweight, dweight_ref, exact, absum, nw, BT);
+    } else {
+        ck_assert(memcmp(dweight, dweight0, nw * sizeof(float)) == 0);
+    }
+    if (mask & 4) { /* dbias[o] = prior + Σ_bt dout[bt, o] */
+        for (int o = 0; o < OC; o++) {
+            double e = dbias0[o], a = fabs(e);
+            for (int bt = 0; bt < BT; bt++) {
+                e += dout[(size_t)bt * OC + o];
+                a += fabs(dout[(size_t)bt * OC + o]);
+            }
+            exact[o] = e;
+            absum[o] = a;
+        }
+        check_grad("dbias", ks, s, dbias, dbias_ref, exact, absum, OC, BT);
+    } else {
+        ck_assert(memcmp(dbias, dbias0, OC * sizeof(float)) == 0);
+    }
+    free(exact);
+    free(absum);
+    free_buf(inp, offset);
+    free_buf(weight, offset);
+    free_buf(dout, offset);
+    free_buf(dinp, offset);
+    free_buf(dweight, offset);
+    free_buf(dbias, offset);
+    free(dinp0);
+    free(dweight0);
+    free(dbias0);
+    free(dinp_ref);
+    free(dweight_ref);
+    free(dbias_ref);
+}
+
+/* _i: index into variants[] (loop test). */
+START_TEST(test_forward_odd_shapes)
+{
+    const KernelSet *ks = variants[_i];
+    if (!usable(ks)) return;
+    for (size_t k = 0; k < NSHAPES; k++) {
+        check_forward(ks, shapes[k], 1, 0);
+        check_forward(ks, shapes[k], 0, (int)(k % 3) + 1); /* no bias, unaligned pointers */
+    }
+}
+END_TEST
+
+START_TEST(test_backward_odd_shapes)
+{
+    const KernelSet *ks = variants[_i];
+    if (!usable(ks)) return;
+    for (size_t k = 0; k < NSHAPES; k++) {
+        check_backward(ks, shapes[k], 7, 0);
+        check_backward(ks, shapes[k], 7, (int)(k % 3) + 1); /* unaligned pointers */
+    }
+}
+END_TEST
+
+START_TEST(test_backward_null_gradients)
+{
+    const KernelSet *ks = variants[_i];
+    if (!usable(ks)) return;
+    Shape s = {33, 65, 97};
+    for (int mask = 0; mask < 7; mask++) check_backward(ks, s, mask, 0);
+}
+END_TEST
+
+/* Bitwise identical outputs for 1 and 2 threads (and forward called twice: overwrite, not +=). */
+START_TEST(test_thread_count_determinism)
+{
+    const KernelSet *ks = variants[_i];
+    if (!usable(ks)) return;
+#ifndef _OPENMP
+    printf("check_kernels: skipping thread-count determinism: built without OpenMP\n");
+    return;
+#else
+    int BT = 263, C = 389, OC = 301;
+    size_t ni = (size_t)BT * C, nw = (size_t)OC * C, no = (size_t)BT * OC;
+    float *inp = rand_buf(ni, 0), *weight = rand_buf(nw, 0), *bias = rand_buf(OC, 0);
+    float *dout = rand_buf(no, 0);
+    float *out[2], *dinp[2], *dweight[2], *dbias[2];
+    int saved = omp_get_max_threads();
+    for (int t = 0; t < 2; t++) {
+        out[t] = rand_buf(no, 0);
+        dinp[t] = xcalloc(ni, sizeof(float));
+        dweight[t] = xcalloc(nw, sizeof(float));
+        dbias[t] = xcalloc(OC, sizeof(float));
+        omp_set_num_threads(t + 1);
+        ks->matmul_forward(out[t], inp, weight, bias, BT, C, OC);
+        ks->matmul_forward(out[t], inp, weight, bias, BT, C, OC);
+        ks->matmul_backward(dinp[t], dweight[t], dbias[t], dout, inp, weight, BT, C, OC);
+    }
+    omp_set_num_threads(saved);
+    ck_assert(memcmp(out[0], out[1], no * sizeof(float)) == 0);
+    ck_assert(memcmp(dinp[0], dinp[1], ni * sizeof(float)) == 0);
+    ck_assert(memcmp(dweight[0], dweight[1], nw * sizeof(float)) == 0);
+    ck_assert(memcmp(dbias[0], dbias[1], OC * sizeof(float)) == 0);
+    /* forward twice equals forward once (checked against the exact product elsewhere): a
+     * kernel that accumulated into out would differ from the scalar reference below. */
+    float *ref = xcalloc(no, sizeof(float));
+    kernels_scalar.matmul_forward(ref, inp, weight, bias, BT, C, OC);
+    for (size_t i = 0; i < no; i++) ck_assert(fabsf(out[0][i] - ref[i]) < 1e-3f);
+    free(ref);
+    for (int t = 0; t < 2; t++) {
+        free_buf(out[t], 0);
+        free(dinp[t]);
+        free(dweight[t]);
+        free(dbias[t]);
+    }
+    free_buf(inp, 0);
+    free_buf(weight, 0);
+    free_buf(bias, 0);
+    free_buf(dout, 0);
+#endif
+}
+END_TEST
+
+START_TEST(test_dispatch)
+{
+    const KernelSet *before = kernels_get();
+    ck_assert_int_eq(kernels_set("bogus"), ERR_INVAL);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "bogus"));
+    ck_assert_int_eq(kernels_set(NULL), ERR_INVAL);
+    ck_assert_ptr_eq(kernels_get(), before); /* unchanged on error */
+    ck_assert_ptr_null(kernels_find("auto"));
+    ck_assert_ptr_eq(kernels_find("avx2"), &kernels_avx2);
+    ck_assert_int_eq(kernels_supported(&kernels_scalar), 1);
+    ck_assert_int_eq(kernels_set("scalar"), ERR_OK);
+    ck_assert_str_eq(kernels_name(), "scalar");
+    for (size_t v = 1; v < 3; v++) {
+        int rc = kernels_set(variants[v]->name);
+        if (kernels_supported(variants[v])) {
+            ck_assert_int_eq(rc, ERR_OK);
+            ck_assert_str_eq(kernels_name(), variants[v]->name);
+        } else {
+            ck_assert_int_eq(rc, ERR_UNSUPPORTED);
+        }
+    }
+    ck_assert_int_eq(kernels_set("auto"), ERR_OK);
+    const KernelSet *best = kernels_get();
+    ck_assert(kernels_supported(best));
+    /* auto picks the widest supported variant */
+    if (kernels_supported(&kernels_avx512)) ck_assert_ptr_eq(best, &kernels_avx512);
+    else if (kernels_supported(&kernels_avx2)) ck_assert_ptr_eq(best, &kernels_avx2);
+    else ck_assert_ptr_eq(best, &kernels_scalar);
+}
+END_TEST
+
+Suite *suite_kernels(void);
+Suite *suite_kernels(void)
+{
+    Suite *s = suite_create("kernels");
+    TCase *tc = tcase_create("matmul");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_forward_odd_shapes, 0, 3);
+    tcase_add_loop_test(tc, test_backward_odd_shapes, 0, 3);
+    tcase_add_loop_test(tc, test_backward_null_gradients, 0, 3);
+    tcase_add_loop_test(tc, test_thread_count_determinism, 0, 3);
+    suite_add_tcase(s, tc);
+    TCase *td = tcase_create("dispatch");
+    tcase_add_test(td, test_dispatch);
+    suite_add_tcase(s, td);
+    return s;
+}
