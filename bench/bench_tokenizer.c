@@ -57,8 +57,9 @@ static size_t read_articles(const char *path, size_t max, char **docs, size_t *l
 /* Generated stand-in: pseudo-words with spaces, digits and punctuation, ~5 kB per document. */
 static size_t generate(size_t max, char **docs, size_t *lens)
 {
-    static const char *syl[] = {"the", "pre", "si", "dent", "said", "on", "tues", "day", "ing",
-                                "con", "gress", "vote", "bill", "tax", "2016", ",", ".", "'s"};
+    static const char *syl[] = {"the",  "pre", "si",   "dent", "said",  "on",
+                                "tues", "day", "ing",  "con",  "gress", "vote",
+                                "bill", "tax", "2016", ",",    ".",     "'s"};
     uint64_t x = 88172645463325252ull;
     for (size_t d = 0; d < max; d++) {
         size_t cap = 6000, n = 0;
@@ -95,8 +96,10 @@ int main(int argc, char **argv)
 {
     char path[4096], dir[4096];
     const char *data = getenv("BIASAMP_DATA");
-    if (argc > 1) snprintf(path, sizeof path, "%s", argv[1]);
-    else snprintf(path, sizeof path, "%s/abp/articles.jsonl.gz", data ? data : "../shared/data");
+    if (argc > 1)
+        snprintf(path, sizeof path, "%s", argv[1]);
+    else
+        snprintf(path, sizeof path, "%s/abp/articles.jsonl.gz", data ? data : "../shared/data");
     char **docs = xcalloc(N_ARTICLES, sizeof *docs);
     size_t *lens = xcalloc(N_ARTICLES, sizeof *lens);
     size_t n = read_articles(path, N_ARTICLES, docs, lens), bytes = 0;
@@ -142,8 +145,8 @@ int main(int argc, char **argv)
         printf("train vocab %d: count %.3f s (%.2f MB/s, %zu pre-tokens, %zu unique), "
                "merges %.3f s (%d merges, %.0f merges/s); total %.0f input tokens/s\n",
                tokenizer_vocab_size(trained), t_count, (double)bytes / 1e6 / t_count, pieces,
-               unique, t_merge, tokenizer_n_merges(trained),
-               tokenizer_n_merges(trained) / t_merge, (double)pieces / (t_count + t_merge));
+               unique, t_merge, tokenizer_n_merges(trained), tokenizer_n_merges(trained) / t_merge,
+               (double)pieces / (t_count + t_merge));
     tokenizer_free(trained);
     tokenizer_trainer_free(tr);
     for (size_t i = 0; i < n; i++) free(docs[i]);

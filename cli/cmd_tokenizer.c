@@ -18,14 +18,15 @@ int cmd_tokenizer(int argc, char **argv);
 
 static void tokenizer_help(void)
 {
-    printf("usage: biasamp tokenizer <encode|decode|train> [options] [FILE...]\n\n"
-           "GPT-2's byte-level BPE (ids identical to OpenAI's encoder.py), and BPE training in the\n"
-           "same encoder.json + vocab.bpe format.\n\n"
-           "  encode   text -> ids (one line of ids per input)\n"
-           "  decode   ids -> text\n"
-           "  train    learn merges from text files or a JSONL field\n\n"
-           "'biasamp tokenizer <subcommand> --help' shows its options. The default vocabulary is\n"
-           "$BIASAMP_CACHE/gpt2-bpe (else ~/.cache/biasamp/gpt2-bpe), fetched by 'make deps'.\n");
+    printf(
+        "usage: biasamp tokenizer <encode|decode|train> [options] [FILE...]\n\n"
+        "GPT-2's byte-level BPE (ids identical to OpenAI's encoder.py), and BPE training in the\n"
+        "same encoder.json + vocab.bpe format.\n\n"
+        "  encode   text -> ids (one line of ids per input)\n"
+        "  decode   ids -> text\n"
+        "  train    learn merges from text files or a JSONL field\n\n"
+        "'biasamp tokenizer <subcommand> --help' shows its options. The default vocabulary is\n"
+        "$BIASAMP_CACHE/gpt2-bpe (else ~/.cache/biasamp/gpt2-bpe), fetched by 'make deps'.\n");
 }
 
 static int load_vocab(const char *dir, Tokenizer **tok)
@@ -62,11 +63,13 @@ static int slurp(const char *path, char **buf, size_t *n)
 
 static int encode_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"vocab", required_argument, 0, 'v'}, {"text", required_argument, 0, 't'},
-        {"allow-eot", no_argument, 0, 'e'},   {"count", no_argument, 0, 'c'},
-        {"threads", required_argument, 0, 'j'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"vocab", required_argument, 0, 'v'},
+                                         {"text", required_argument, 0, 't'},
+                                         {"allow-eot", no_argument, 0, 'e'},
+                                         {"count", no_argument, 0, 'c'},
+                                         {"threads", required_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *vocab = NULL, *text = NULL;
     unsigned flags = 0;
     int count = 0, threads = 0, c;
@@ -103,13 +106,15 @@ static int encode_main(int argc, char **argv)
     Tokenizer *tok = NULL;
     int st = ERR_OK;
     for (int i = 0; i < n && !st; i++) {
-        if (text) docs[i] = xstrdup(text), lens[i] = strlen(text);
-        else st = slurp(argc > optind ? argv[optind + i] : "-", &docs[i], &lens[i]);
+        if (text)
+            docs[i] = xstrdup(text), lens[i] = strlen(text);
+        else
+            st = slurp(argc > optind ? argv[optind + i] : "-", &docs[i], &lens[i]);
     }
     if (!st) st = load_vocab(vocab, &tok);
     if (!st)
-        st = tokenizer_encode_batch(tok, (const char *const *)docs, lens, (size_t)n, flags,
-                                    threads, ids);
+        st = tokenizer_encode_batch(tok, (const char *const *)docs, lens, (size_t)n, flags, threads,
+                                    ids);
     for (int i = 0; i < n && !st; i++) {
         if (count) {
             printf("%zu\n", ids[i].n);
@@ -191,11 +196,13 @@ static int decode_main(int argc, char **argv)
 
 static int train_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},         {"vocab-size", required_argument, 0, 'n'},
-        {"min-frequency", required_argument, 0, 'm'}, {"jsonl", required_argument, 0, 'f'},
-        {"max-docs", required_argument, 0, 'd'},    {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"vocab-size", required_argument, 0, 'n'},
+                                         {"min-frequency", required_argument, 0, 'm'},
+                                         {"jsonl", required_argument, 0, 'f'},
+                                         {"max-docs", required_argument, 0, 'd'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     TokenizerTrainOpts to = TOKENIZER_TRAIN_DEFAULTS;
     const char *out = NULL, *field = NULL;
     long max_docs = -1;
@@ -206,33 +213,40 @@ static int train_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:n:m:f:d:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
-        case 'n': to.vocab_size = (int)strtol(optarg, &end, 10);
+        case 'n':
+            to.vocab_size = (int)strtol(optarg, &end, 10);
             if (*end || to.vocab_size < 257)
-                return cli_usage_error("tokenizer", "train: --vocab-size must be an integer >= 257");
+                return cli_usage_error("tokenizer",
+                                       "train: --vocab-size must be an integer >= 257");
             break;
-        case 'm': to.min_frequency = (int)strtol(optarg, &end, 10);
+        case 'm':
+            to.min_frequency = (int)strtol(optarg, &end, 10);
             if (*end || to.min_frequency < 1)
-                return cli_usage_error("tokenizer", "train: --min-frequency must be an integer >= 1");
+                return cli_usage_error("tokenizer",
+                                       "train: --min-frequency must be an integer >= 1");
             break;
         case 'f': field = optarg; break;
-        case 'd': max_docs = strtol(optarg, &end, 10);
+        case 'd':
+            max_docs = strtol(optarg, &end, 10);
             if (*end || max_docs < 1)
                 return cli_usage_error("tokenizer", "train: --max-docs must be an integer >= 1");
             break;
         case 'h':
-            printf("usage: biasamp tokenizer train -o DIR [options] FILE...\n\n"
-                   "Learns byte-level BPE merges (GPT-2 pre-tokenisation) and writes DIR/encoder.json\n"
-                   "and DIR/vocab.bpe: 256 byte tokens (GPT-2's byte ids), the merges, then\n"
-                   "<|endoftext|> last. Each FILE (plain or .gz) is one document, or with --jsonl\n"
-                   "each line's FIELD is. Ties between equally frequent pairs go to the pair whose\n"
-                   "left token's bytes sort first, then the right token's, so runs are reproducible.\n\n"
-                   "options:\n"
-                   "  -o, --out DIR           output folder (created if missing)\n"
-                   "  -n, --vocab-size N      target vocabulary size incl. bytes and EOT (4096)\n"
-                   "  -m, --min-frequency N   stop when the best pair occurs fewer times (2)\n"
-                   "  -f, --jsonl FIELD       read JSON lines, one document per line's FIELD\n"
-                   "  -d, --max-docs N        at most N documents per JSONL file\n"
-                   "  -h, --help              this help\n");
+            printf(
+                "usage: biasamp tokenizer train -o DIR [options] FILE...\n\n"
+                "Learns byte-level BPE merges (GPT-2 pre-tokenisation) and writes\n"
+                "DIR/encoder.json and DIR/vocab.bpe: 256 byte tokens (GPT-2's byte ids), the\n"
+                "merges, then <|endoftext|> last. Each FILE (plain or .gz) is one document, or\n"
+                "with --jsonl each line's FIELD is. Ties between equally frequent pairs go to\n"
+                "the pair whose left token's bytes sort first, then the right token's, so runs\n"
+                "are reproducible.\n\n"
+                "options:\n"
+                "  -o, --out DIR           output folder (created if missing)\n"
+                "  -n, --vocab-size N      target vocabulary size incl. bytes and EOT (4096)\n"
+                "  -m, --min-frequency N   stop when the best pair occurs fewer times (2)\n"
+                "  -f, --jsonl FIELD       read JSON lines, one document per line's FIELD\n"
+                "  -d, --max-docs N        at most N documents per JSONL file\n"
+                "  -h, --help              this help\n");
             return 0;
         default:
             return cli_usage_error("tokenizer", "train: unknown or incomplete option '%s'",
@@ -242,15 +256,16 @@ static int train_main(int argc, char **argv)
     if (!out) return cli_usage_error("tokenizer", "train: --out DIR is required");
     if (optind >= argc) return cli_usage_error("tokenizer", "train: expected at least one FILE");
     if (mkdir(out, 0777) != 0 && errno != EEXIST)
-        return cli_fail("tokenizer", err_set(ERR_IO, "cannot create '%s': %s", out, strerror(errno)));
+        return cli_fail("tokenizer",
+                        err_set(ERR_IO, "cannot create '%s': %s", out, strerror(errno)));
     struct timespec t0, t1, t2;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     TokenizerTrainer *tr = tokenizer_trainer_alloc();
     Tokenizer *tok = NULL;
     int st = ERR_OK;
     for (int i = optind; i < argc && !st; i++)
-        st = tokenizer_trainer_add_file(tr, argv[i], field, max_docs > 0 ? (size_t)max_docs : SIZE_MAX,
-                                        NULL);
+        st = tokenizer_trainer_add_file(tr, argv[i], field,
+                                        max_docs > 0 ? (size_t)max_docs : SIZE_MAX, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!st) st = tokenizer_trainer_run(tr, &to, &tok);
     clock_gettime(CLOCK_MONOTONIC, &t2);
@@ -272,7 +287,8 @@ static int train_main(int argc, char **argv)
 
 int cmd_tokenizer(int argc, char **argv)
 {
-    if (argc < 2) return cli_usage_error("tokenizer", "expected a subcommand: encode, decode or train");
+    if (argc < 2)
+        return cli_usage_error("tokenizer", "expected a subcommand: encode, decode or train");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         tokenizer_help();
         return 0;

@@ -108,8 +108,8 @@ static int parse_article(Corpus *c, const char *line, size_t n, const char *path
         return st;
     }
     if (c->n == c->cap) c->a = xrealloc(c->a, (c->cap = 2 * c->cap + 1024) * sizeof *c->a);
-    c->a[c->n] = (CorpusArticle){xstrdup(f[0]), xstrdup(f[1]), xstrdup(f[2]), xstrdup(f[3]),
-                                 (int)bias};
+    c->a[c->n] =
+        (CorpusArticle){xstrdup(f[0]), xstrdup(f[1]), xstrdup(f[2]), xstrdup(f[3]), (int)bias};
     if (2 * (c->n + 1) > c->mask + 1) {
         free(c->slot);
         c->mask = c->mask ? 2 * c->mask + 1 : 4095;
@@ -139,8 +139,10 @@ int corpus_load(Corpus **out, const char *path)
     if (!st) st = gz_check(f, path, lineno + 1);
     free(line);
     gzclose(f);
-    if (st) corpus_free(c);
-    else *out = c;
+    if (st)
+        corpus_free(c);
+    else
+        *out = c;
     return st;
 }
 
@@ -207,14 +209,17 @@ int corpus_split_load(const Corpus *c, const char *tsv, CorpusSet *out)
         }
         *tab = '\0';
         long k = corpus_find(c, line);
-        if (k < 0) st = err_set(ERR_INVAL, "%s:%ld: ID '%s' is not in the corpus", tsv, lineno, line);
+        if (k < 0)
+            st = err_set(ERR_INVAL, "%s:%ld: ID '%s' is not in the corpus", tsv, lineno, line);
         else if (c->a[k].bias != bias)
             st = err_set(ERR_INVAL, "%s:%ld: ID '%s' has bias %ld here but %d in the corpus", tsv,
                          lineno, line, bias, c->a[k].bias);
-        else if (seen[k]) st = err_set(ERR_INVAL, "%s:%ld: ID '%s' repeated", tsv, lineno, line);
+        else if (seen[k])
+            st = err_set(ERR_INVAL, "%s:%ld: ID '%s' repeated", tsv, lineno, line);
         if (st) break;
         seen[k] = 1;
-        if (out->n == cap_idx) out->idx = xrealloc(out->idx, (cap_idx = 2 * cap_idx + 1024) * sizeof *out->idx);
+        if (out->n == cap_idx)
+            out->idx = xrealloc(out->idx, (cap_idx = 2 * cap_idx + 1024) * sizeof *out->idx);
         out->idx[out->n++] = (size_t)k;
     }
     if (!st) st = gz_check(f, tsv, lineno + 1);
@@ -228,8 +233,8 @@ int corpus_split_load(const Corpus *c, const char *tsv, CorpusSet *out)
 const char *corpus_set_name(int k)
 {
     static const char *names[CORPUS_NSETS] = {
-        "finetune",    "finetune_center", "quality",     "pretrain",   "random_train",
-        "random_valid", "random_test",    "media_train", "media_valid", "media_test"};
+        "finetune",     "finetune_center", "quality",     "pretrain",    "random_train",
+        "random_valid", "random_test",     "media_train", "media_valid", "media_test"};
     return k >= 0 && k < CORPUS_NSETS ? names[k] : "?";
 }
 
@@ -266,7 +271,8 @@ int corpus_plan(const Corpus *c, const CorpusSet splits[6], const CorpusPlanOpts
     memset(out, 0, sizeof *out);
     double sum = 0;
     for (int k = 0; k < CORPUS_NCLASS; k++) {
-        if (!(o->mix[k] >= 0)) return err_set(ERR_INVAL, "mix[%d] = %g: must be >= 0", k, o->mix[k]);
+        if (!(o->mix[k] >= 0))
+            return err_set(ERR_INVAL, "mix[%d] = %g: must be >= 0", k, o->mix[k]);
         sum += o->mix[k];
     }
     if (fabs(sum - 1) > 1e-6) return err_set(ERR_INVAL, "the class mix sums to %g, not 1", sum);
@@ -358,8 +364,8 @@ static uint64_t get_le(const unsigned char *p, int n)
     return v;
 }
 
-int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c,
-                        const CorpusSet *s, uint64_t tokens[CORPUS_NCLASS])
+int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c, const CorpusSet *s,
+                        uint64_t tokens[CORPUS_NCLASS])
 {
     enum { CHUNK = 512 };
     int eot = tokenizer_eot(tok), V = tokenizer_vocab_size(tok);
@@ -385,9 +391,11 @@ int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c,
             tokenizer_ids_push(&ids[i], eot);
             if (ids[i].n * dtype > cap_buf) buf = xrealloc(buf, cap_buf = 2 * ids[i].n * dtype);
             for (size_t k = 0; k < ids[i].n; k++) {
-                if (dtype == 2) buf[2 * k] = (unsigned char)ids[i].ids[k],
-                                buf[2 * k + 1] = (unsigned char)(ids[i].ids[k] >> 8);
-                else put_u32(buf + 4 * k, (uint32_t)ids[i].ids[k]);
+                if (dtype == 2)
+                    buf[2 * k] = (unsigned char)ids[i].ids[k],
+                            buf[2 * k + 1] = (unsigned char)(ids[i].ids[k] >> 8);
+                else
+                    put_u32(buf + 4 * k, (uint32_t)ids[i].ids[k]);
             }
             fwrite(buf, dtype, ids[i].n, f);
             total += ids[i].n;
@@ -421,9 +429,8 @@ int corpus_tokens_read(const char *path, TokenizerIds *out, int *vocab_size)
     uint64_t version = get_le(hdr + 8, 4), V = get_le(hdr + 12, 4), n = get_le(hdr + 16, 8);
     uint64_t dtype = get_le(hdr + 24, 4);
     if (version != CORPUS_TOKENS_VERSION || (dtype != 2 && dtype != 4) || V == 0 || V > INT32_MAX) {
-        st = err_set(ERR_INVAL, "%s: unsupported version %llu, dtype %llu or vocab size %llu",
-                     path, (unsigned long long)version, (unsigned long long)dtype,
-                     (unsigned long long)V);
+        st = err_set(ERR_INVAL, "%s: unsupported version %llu, dtype %llu or vocab size %llu", path,
+                     (unsigned long long)version, (unsigned long long)dtype, (unsigned long long)V);
         goto done;
     }
     if (fseek(f, 0, SEEK_END) != 0 || (uint64_t)ftell(f) != 32 + n * dtype) {

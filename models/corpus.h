@@ -63,12 +63,15 @@ const char *corpus_set_name(int k);
 
 typedef struct {
     uint64_t seed;
-    int per_class;               /* balanced fine-tuning set: articles per class (paper: 506) */
-    int center_only;             /* center-only variant size (default 3 * 506) */
-    int quality;                 /* held-out text-quality articles */
-    double mix[CORPUS_NCLASS];   /* pretraining class shares, summing to 1 */
+    int per_class;             /* balanced fine-tuning set: articles per class (paper: 506) */
+    int center_only;           /* center-only variant size (default 3 * 506) */
+    int quality;               /* held-out text-quality articles */
+    double mix[CORPUS_NCLASS]; /* pretraining class shares, summing to 1 */
 } CorpusPlanOpts;
-#define CORPUS_PLAN_DEFAULTS {42, 506, 1518, 1000, {0.10, 0.45, 0.45}}
+#define CORPUS_PLAN_DEFAULTS                                                                       \
+    {                                                                                              \
+        42, 506, 1518, 1000, { 0.10, 0.45, 0.45 }                                                  \
+    }
 
 typedef struct {
     CorpusSet set[CORPUS_NSETS];
@@ -96,8 +99,8 @@ enum { CORPUS_TOKENS_VERSION = 1 };
 /* Encodes the set's documents (parallel, in chunks) and writes them to path. tokens[c] (may be
  * NULL) receives the tokens per class, EOTs included. ERR_INVAL if the vocabulary has no EOT;
  * ERR_IO on write failure. */
-int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c,
-                        const CorpusSet *s, uint64_t tokens[CORPUS_NCLASS]);
+int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c, const CorpusSet *s,
+                        uint64_t tokens[CORPUS_NCLASS]);
 /* Reads a token file into *out (appended). ERR_INVAL naming path for a bad magic, version or
  * dtype, a size that disagrees with n_tokens, or a token >= vocab_size. */
 int corpus_tokens_read(const char *path, TokenizerIds *out, int *vocab_size);

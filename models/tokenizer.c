@@ -108,7 +108,7 @@ static void re_init(void)
 }
 
 static int tok_pretokenize_md(const char *text, size_t len, void *match_data, TokenizerPieceFn fn,
-                       void *ctx)
+                              void *ctx)
 {
     pcre2_match_data *md = match_data;
     size_t at = 0;
@@ -179,8 +179,7 @@ int32_t tok_lookup(const Tokenizer *t, const char *s, size_t n)
     for (size_t i = tok_hash_bytes(s, n) & t->map_mask;; i = (i + 1) & t->map_mask) {
         int32_t id = t->map[i];
         if (id < 0) return -1;
-        if (t->off[id + 1] - t->off[id] == n && memcmp(t->bytes + t->off[id], s, n) == 0)
-            return id;
+        if (t->off[id + 1] - t->off[id] == n && memcmp(t->bytes + t->off[id], s, n) == 0) return id;
     }
 }
 
@@ -559,8 +558,7 @@ static int enc_piece(void *ctx, const char *s, size_t n)
 static int enc_text(Enc *e, const char *text, size_t len, unsigned flags, TokenizerIds *out)
 {
     e->out = out;
-    if (!(flags & TOKENIZER_ALLOW_EOT))
-        return tok_pretokenize_md(text, len, e->md, enc_piece, e);
+    if (!(flags & TOKENIZER_ALLOW_EOT)) return tok_pretokenize_md(text, len, e->md, enc_piece, e);
     if (e->t->eot < 0) return err_set(ERR_INVAL, "the vocabulary has no " TOKENIZER_EOT_TEXT);
     const size_t ne = strlen(TOKENIZER_EOT_TEXT);
     for (;;) {

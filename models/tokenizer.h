@@ -1,8 +1,8 @@
-/* tokenizer: GPT-2's byte-level BPE (encoder.json + vocab.bpe) in C, and BPE training that writes the
- * same two files. Ids must match OpenAI's encoder.py exactly; decode(encode(s)) == s for any bytes.
- * Thread safety: a Tokenizer is immutable after load/build, so any number of threads may share it.
- * The BPE cache is never shared: tokenizer_encode() uses a per-call cache, tokenizer_encode_batch()
- * one cache per OpenMP thread. No locks. */
+/* tokenizer: GPT-2's byte-level BPE (encoder.json + vocab.bpe) in C, and BPE training that writes
+ * the same two files. Ids must match OpenAI's encoder.py exactly; decode(encode(s)) == s for any
+ * bytes. Thread safety: a Tokenizer is immutable after load/build, so any number of threads may
+ * share it. The BPE cache is never shared: tokenizer_encode() uses a per-call cache,
+ * tokenizer_encode_batch() one cache per OpenMP thread. No locks. */
 #ifndef BIASAMP_TOKENIZER_H
 #define BIASAMP_TOKENIZER_H
 
@@ -59,7 +59,8 @@ void tokenizer_free(Tokenizer *tok); /* NULL is a no-op */
 
 int tokenizer_vocab_size(const Tokenizer *tok);
 int tokenizer_n_merges(const Tokenizer *tok);
-int tokenizer_eot(const Tokenizer *tok); /* the <|endoftext|> id, or -1 if the vocabulary has none */
+int tokenizer_eot(
+    const Tokenizer *tok); /* the <|endoftext|> id, or -1 if the vocabulary has none */
 /* The raw bytes of token `id` (not NUL-terminated), length in *len; NULL if id is out of range. */
 const char *tokenizer_token_bytes(const Tokenizer *tok, int32_t id, size_t *len);
 /* The id of the token whose bytes are s[0..n), or -1. */
@@ -69,8 +70,8 @@ int tokenizer_merge(const Tokenizer *tok, int k, int32_t pair[2]);
 
 /* ---- Encoding and decoding ------------------------------------------------------------------- */
 
-/* Appends the ids of text[0..len) to *out. Any bytes are accepted: invalid UTF-8 is split off by the
- * pre-tokeniser and encoded as byte tokens, so it round-trips. With TOKENIZER_ALLOW_EOT each
+/* Appends the ids of text[0..len) to *out. Any bytes are accepted: invalid UTF-8 is split off by
+ * the pre-tokeniser and encoded as byte tokens, so it round-trips. With TOKENIZER_ALLOW_EOT each
  * literal "<|endoftext|>" becomes the EOT id (ERR_INVAL if the vocabulary has none); without it the
  * literal is ordinary text. Returns ERR_OK (out of memory is fatal). */
 int tokenizer_encode(const Tokenizer *tok, const char *text, size_t len, unsigned flags,
@@ -85,17 +86,17 @@ int tokenizer_encode_batch(const Tokenizer *tok, const char *const *texts, const
 /* Decodes ids to bytes: *text is a new NUL-terminated buffer (caller frees with free()), *len its
  * length without the NUL (may contain NUL bytes). ERR_INVAL naming the position of an id out of
  * range. The EOT id decodes to "<|endoftext|>". */
-int tokenizer_decode(const Tokenizer *tok, const int32_t *ids, size_t n, char **text,
-                     size_t *len);
+int tokenizer_decode(const Tokenizer *tok, const int32_t *ids, size_t n, char **text, size_t *len);
 
-/* ---- Pre-tokenisation and the byte alphabet (shared with training) ---------------------------- */
+/* ---- Pre-tokenisation and the byte alphabet (shared with training) ----------------------------
+ */
 
 /* Splits text[0..len) with GPT-2's pattern
  *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  * (PCRE2, UTF + UCP + MATCH_INVALID_UTF) and calls fn(ctx, piece, n) for each piece in order. The
- * pieces tile the text exactly: each maximal run of bytes that is not valid UTF-8 (which the pattern
- * cannot match) is one piece of its own. Stops early and returns fn's status if fn returns nonzero;
- * otherwise ERR_OK. Thread-safe. */
+ * pieces tile the text exactly: each maximal run of bytes that is not valid UTF-8 (which the
+ * pattern cannot match) is one piece of its own. Stops early and returns fn's status if fn returns
+ * nonzero; otherwise ERR_OK. Thread-safe. */
 typedef int (*TokenizerPieceFn)(void *ctx, const char *piece, size_t n);
 int tokenizer_pretokenize(const char *text, size_t len, TokenizerPieceFn fn, void *ctx);
 
@@ -114,13 +115,16 @@ int tokenizer_gpt2_byte_id(int b);
  * pre-tokens weighted by frequency. Ties: the pair whose left token's bytes compare smallest
  * (memcmp order, a prefix before its extensions), then the right token's bytes likewise. So the
  * result does not depend on document order, hashing or thread count. Training stops at
- * vocab_size, or earlier when the best pair occurs fewer than min_frequency times. If a merge yields
- * a byte string that is already a token, the merge reuses that id (no new token). */
+ * vocab_size, or earlier when the best pair occurs fewer than min_frequency times. If a merge
+ * yields a byte string that is already a token, the merge reuses that id (no new token). */
 typedef struct {
     int vocab_size;    /* target size including 256 bytes and EOT; >= 257 (e.g. 4096) */
     int min_frequency; /* a pair must occur at least this often to be merged; >= 1 (default 2) */
 } TokenizerTrainOpts;
-#define TOKENIZER_TRAIN_DEFAULTS {4096, 2}
+#define TOKENIZER_TRAIN_DEFAULTS                                                                   \
+    {                                                                                              \
+        4096, 2                                                                                    \
+    }
 
 /* Accumulates pre-token counts document by document, so corpora need not fit in memory. */
 typedef struct TokenizerTrainer TokenizerTrainer;
@@ -134,8 +138,8 @@ void tokenizer_trainer_add_batch(TokenizerTrainer *tr, const char *const *texts,
 /* Adds the text of a file, plain or gzip-compressed (detected): the whole file as one document, or,
  * with jsonl_field, the string field of each line as one document (at most max_docs of them).
  * *n_added (may be NULL) receives the number of documents added. ERR_IO if the file cannot be
- * opened; ERR_INVAL naming path:line for malformed JSON, a missing or non-string field, or a corrupt
- * gzip stream (documents before the bad line may already have been added). */
+ * opened; ERR_INVAL naming path:line for malformed JSON, a missing or non-string field, or a
+ * corrupt gzip stream (documents before the bad line may already have been added). */
 int tokenizer_trainer_add_file(TokenizerTrainer *tr, const char *path, const char *jsonl_field,
                                size_t max_docs, size_t *n_added);
 /* Totals so far: documents, bytes, pieces (pre-tokens) and unique pieces. */

@@ -10,9 +10,9 @@
 
 struct Tokenizer {
     int V, n_merges, eot;
-    char *bytes;          /* all tokens' bytes back to back */
-    uint32_t *off;        /* [V + 1] token id -> offset in bytes */
-    int32_t *map;         /* bytes -> id, open addressing, -1 empty */
+    char *bytes;   /* all tokens' bytes back to back */
+    uint32_t *off; /* [V + 1] token id -> offset in bytes */
+    int32_t *map;  /* bytes -> id, open addressing, -1 empty */
     size_t map_mask;
     int32_t (*merges)[2]; /* [n_merges] rank -> {left, right} */
     uint64_t *pair_key;   /* (left << 32 | right) -> rank, merged id; UINT64_MAX empty */

@@ -84,8 +84,8 @@ static long alphabet_decode(const char *s, size_t n, char *out)
     return (long)k;
 }
 
-static int load_encoder(const char *path, char **text, size_t *text_n, char ***tok,
-                        size_t **len, int *V)
+static int load_encoder(const char *path, char **text, size_t *text_n, char ***tok, size_t **len,
+                        int *V)
 {
     size_t n;
     int st = read_file(path, text, &n);
@@ -207,8 +207,10 @@ int tokenizer_load(Tokenizer **out, const char *encoder_json, const char *vocab_
     if (st) goto done;
     st = tok_new_vocab(&t, (const char *const *)tok, len, V, &bad);
     if (st) {
-        if (bad >= 0) err_prefix(st, "%s:%d", encoder_json, encoder_line_of_id(text, text_n, bad));
-        else err_prefix(st, "%s", encoder_json);
+        if (bad >= 0)
+            err_prefix(st, "%s:%d", encoder_json, encoder_line_of_id(text, text_n, bad));
+        else
+            err_prefix(st, "%s", encoder_json);
         goto done;
     }
     st = load_merges(vocab_bpe, t, &merges, &n_merges, &lines);
@@ -242,9 +244,12 @@ int tokenizer_default_dir(char *buf, size_t n)
 {
     const char *cache = getenv("BIASAMP_CACHE"), *home = getenv("HOME");
     int k;
-    if (cache && *cache) k = snprintf(buf, n, "%s/gpt2-bpe", cache);
-    else if (home && *home) k = snprintf(buf, n, "%s/.cache/biasamp/gpt2-bpe", home);
-    else return err_set(ERR_INVAL, "neither BIASAMP_CACHE nor HOME is set");
+    if (cache && *cache)
+        k = snprintf(buf, n, "%s/gpt2-bpe", cache);
+    else if (home && *home)
+        k = snprintf(buf, n, "%s/.cache/biasamp/gpt2-bpe", home);
+    else
+        return err_set(ERR_INVAL, "neither BIASAMP_CACHE nor HOME is set");
     if (k < 0 || (size_t)k >= n) return err_set(ERR_INVAL, "cache path too long");
     return ERR_OK;
 }
@@ -255,8 +260,10 @@ static void put_token(FILE *f, const Tokenizer *t, int32_t id, int json)
     for (uint32_t i = t->off[id]; i < t->off[id + 1]; i++) {
         int cp = tokenizer_byte_to_unicode((unsigned char)t->bytes[i]);
         if (json && (cp == '"' || cp == '\\')) fputc('\\', f);
-        if (cp < 0x80) fputc(cp, f);
-        else fputc(0xC0 | cp >> 6, f), fputc(0x80 | (cp & 0x3F), f);
+        if (cp < 0x80)
+            fputc(cp, f);
+        else
+            fputc(0xC0 | cp >> 6, f), fputc(0x80 | (cp & 0x3F), f);
     }
 }
 

@@ -68,7 +68,8 @@ static void trainer_count(TokenizerTrainer *tr, const char *s, size_t n, int64_t
             return;
         }
     }
-    if (tr->n_w == tr->cap_w) tr->w = xrealloc(tr->w, (tr->cap_w = 2 * tr->cap_w + 1024) * sizeof *tr->w);
+    if (tr->n_w == tr->cap_w)
+        tr->w = xrealloc(tr->w, (tr->cap_w = 2 * tr->cap_w + 1024) * sizeof *tr->w);
     if (tr->n_bytes + n > tr->cap_bytes) {
         while (tr->n_bytes + n > tr->cap_bytes) tr->cap_bytes = 2 * tr->cap_bytes + 65536;
         tr->bytes = xrealloc(tr->bytes, tr->cap_bytes);
@@ -233,7 +234,8 @@ static int32_t pair_get(Bpe *m, int32_t a, int32_t b)
         if (p->a == a && p->b == b) return (int32_t)m->pslot[i] - 1;
     }
     if (m->n_pairs == m->cap_pairs)
-        m->pairs = xrealloc(m->pairs, (size_t)(m->cap_pairs = 2 * m->cap_pairs + 4096) * sizeof *m->pairs);
+        m->pairs =
+            xrealloc(m->pairs, (size_t)(m->cap_pairs = 2 * m->cap_pairs + 4096) * sizeof *m->pairs);
     int32_t k = m->n_pairs++;
     m->pairs[k] = (Pair){.a = a, .b = b, .stamp = -1};
     m->pslot[i] = (uint32_t)k + 1;
@@ -267,8 +269,8 @@ static void pair_add(Bpe *m, int32_t a, int32_t b, int64_t delta, int32_t w, int
     p->count += delta;
     if (list && (p->n_words == 0 || p->words[p->n_words - 1] != w)) {
         if (p->n_words == p->cap_words)
-            p->words = xrealloc(p->words, (size_t)(p->cap_words = 2 * p->cap_words + 4) *
-                                              sizeof *p->words);
+            p->words = xrealloc(p->words,
+                                (size_t)(p->cap_words = 2 * p->cap_words + 4) * sizeof *p->words);
         p->words[p->n_words++] = w;
     }
 }
@@ -328,8 +330,10 @@ static void merge_word(Bpe *m, int32_t w, int32_t a, int32_t b, int32_t c, int s
     if (!found) return; /* a stale entry in the pair's word list */
     for (int32_t i = 0; i + 1 < n; i++) pair_add(m, s[i], s[i + 1], -f, w, step, 0);
     for (int32_t i = 0; i < n;) {
-        if (i + 1 < n && s[i] == a && s[i + 1] == b) s[j++] = c, i += 2;
-        else s[j++] = s[i++];
+        if (i + 1 < n && s[i] == a && s[i + 1] == b)
+            s[j++] = c, i += 2;
+        else
+            s[j++] = s[i++];
     }
     m->wlen[w] = j;
     for (int32_t i = 0; i + 1 < j; i++)
@@ -346,7 +350,8 @@ int tokenizer_trainer_run(const TokenizerTrainer *tr, const TokenizerTrainOpts *
     if (opts->min_frequency < 1)
         return err_set(ERR_INVAL, "min_frequency %d: must be at least 1", opts->min_frequency);
     Bpe m = {0};
-    for (int id = 0; id < 256; id++) { /* GPT-2's byte ids: byte b has id tokenizer_gpt2_byte_id(b) */
+    for (int id = 0; id < 256;
+         id++) { /* GPT-2's byte ids: byte b has id tokenizer_gpt2_byte_id(b) */
         int b = 0;
         while (tokenizer_gpt2_byte_id(b) != id) b++;
         char c = (char)b;
@@ -426,7 +431,8 @@ int tokenizer_trainer_run(const TokenizerTrainer *tr, const TokenizerTrainOpts *
     token_add(&m, TOKENIZER_EOT_TEXT, strlen(TOKENIZER_EOT_TEXT));
     const char **toks = xmalloc((size_t)m.n_tok * sizeof *toks);
     size_t *lens = xmalloc((size_t)m.n_tok * sizeof *lens);
-    for (int32_t i = 0; i < m.n_tok; i++) toks[i] = m.tok + m.off[i], lens[i] = m.off[i + 1] - m.off[i];
+    for (int32_t i = 0; i < m.n_tok; i++)
+        toks[i] = m.tok + m.off[i], lens[i] = m.off[i + 1] - m.off[i];
     int st = tokenizer_build(out, toks, lens, m.n_tok, (const int32_t(*)[2])merges, n_merges);
     free(toks), free(lens), free(merges);
     bpe_release(&m);

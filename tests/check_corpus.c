@@ -37,10 +37,14 @@ static void write_corpus(void)
 {
     gzFile g = gzopen(path_of("articles.jsonl.gz"), "wb");
     for (int i = 0; i < N_ART; i++)
-        gzprintf(g, "{\"ID\": \"a%03d\", \"bias\": %d, \"bias_text\": \"x\", \"source\": \"S%d\", "
-                    "\"topic\": \"t\", \"date\": \"d\", \"title\": \"Title %d\", "
-                    "\"content_original\": \"Body of article %d says %s.\"}\n",
-                 i, i % 3, i % 4, i, i, i % 3 == 0 ? "left things" : i % 3 ? "center or right" : "");
+        gzprintf(g,
+                 "{\"ID\": \"a%03d\", \"bias\": %d, \"bias_text\": \"x\", \"source\": \"S%d\", "
+                 "\"topic\": \"t\", \"date\": \"d\", \"title\": \"Title %d\", "
+                 "\"content_original\": \"Body of article %d says %s.\"}\n",
+                 i, i % 3, i % 4, i, i,
+                 i % 3 == 0 ? "left things"
+                 : i % 3    ? "center or right"
+                            : "");
     gzclose(g);
     static const char *names[] = {"random_train.tsv", "random_valid.tsv", "random_test.tsv"};
     for (int part = 0; part < 3; part++) {
@@ -120,10 +124,12 @@ START_TEST(test_load_errors)
 {
     Corpus *c;
     ck_assert_int_eq(corpus_load(&c, path_of("missing.jsonl.gz")), ERR_IO);
-#define ART(id, bias) "{\"ID\": \"" id "\", \"bias\": " bias ", \"source\": \"s\", " \
-                      "\"title\": \"t\", \"content_original\": \"b\"}\n"
+#define ART(id, bias)                                                                              \
+    "{\"ID\": \"" id "\", \"bias\": " bias ", \"source\": \"s\", "                                 \
+    "\"title\": \"t\", \"content_original\": \"b\"}\n"
     ck_load_fails(ART("x", "0") "\n" ART("y", "1") "{\"ID\": \"z\",\n", "bad.jsonl:4: malformed");
-    ck_load_fails(ART("x", "0") "{\"ID\": \"y\", \"bias\": 1}\n", "bad.jsonl:2: missing or non-string field 'title'");
+    ck_load_fails(ART("x", "0") "{\"ID\": \"y\", \"bias\": 1}\n",
+                  "bad.jsonl:2: missing or non-string field 'title'");
     ck_load_fails(ART("x", "3"), "bad.jsonl:1: field 'bias'");
     ck_load_fails(ART("x", "\"0\""), "bad.jsonl:1: field 'bias'");
     ck_load_fails(ART("x", "0") ART("x", "1"), "bad.jsonl:2: duplicate ID 'x'");
@@ -190,7 +196,8 @@ START_TEST(test_plan_rules)
     ck_assert(n[0] == 0 && n[1] == 8 && n[2] == 0);
     ck_assert_uint_eq(p.set[CORPUS_SET_QUALITY].n, 6);
 
-    char *ft = in_set(c, &p.set[CORPUS_SET_FINETUNE]), *fc = in_set(c, &p.set[CORPUS_SET_FINETUNE_CENTER]);
+    char *ft = in_set(c, &p.set[CORPUS_SET_FINETUNE]),
+         *fc = in_set(c, &p.set[CORPUS_SET_FINETUNE_CENTER]);
     char *ql = in_set(c, &p.set[CORPUS_SET_QUALITY]), *pt = in_set(c, &p.set[CORPUS_SET_PRETRAIN]);
     char *test = in_set(c, &sp[2]);
     size_t avail[CORPUS_NCLASS] = {0};

@@ -133,8 +133,10 @@ static int ref_piece(void *ctx, const char *s, size_t n)
         memcpy(buf, pa, la), memcpy(buf + la, pb, lb);
         int32_t c = tokenizer_token_id(r->t, buf, la + lb);
         for (size_t i = 0; i < n;) {
-            if (i + 1 < n && w[i] == best->a && w[i + 1] == best->b) w[j++] = c, i += 2;
-            else w[j++] = w[i++];
+            if (i + 1 < n && w[i] == best->a && w[i + 1] == best->b)
+                w[j++] = c, i += 2;
+            else
+                w[j++] = w[i++];
         }
         n = j;
     }
@@ -238,23 +240,44 @@ static const struct {
     int32_t ids[48];
 } gpt2_cases[] = {
     {"I'm sure they'll say it's fine, but we've seen what you'd do.",
-     19, {40, 1101, 1654, 484, 1183, 910, 340, 338, 3734, 11, 475, 356, 1053, 1775, 644, 345, 1549, 466, 13}},
+     19,
+     {40, 1101, 1654, 484, 1183, 910, 340, 338, 3734, 11, 475, 356, 1053, 1775, 644, 345, 1549, 466,
+      13}},
     {"Numbers: 1234567 3.14159 -42 1,000,000 2024-05-01",
-     21, {49601, 25, 17031, 2231, 3134, 513, 13, 1415, 19707, 532, 3682, 352, 11, 830, 11, 830, 48609, 12, 2713, 12, 486}},
+     21,
+     {49601, 25, 17031, 2231, 3134, 513,   13, 1415, 19707, 532, 3682,
+      352,   11, 830,   11,   830,  48609, 12, 2713, 12,    486}},
     {"Multiple   spaces\x09\x09tabs\x0a\x0anewlines \x0a end  ",
-     17, {31217, 220, 220, 9029, 197, 197, 8658, 82, 198, 198, 3605, 6615, 220, 198, 886, 220, 220}},
-    {"Emoji \xf0\x9f\x98\x80\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd and \xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7 family",
-     22, {36, 5908, 7285, 30325, 222, 41840, 235, 8582, 237, 121, 290, 50169, 101, 447, 235, 41840, 102, 447, 235, 41840, 100, 1641}},
-    {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xe4\xb8\xad\xe6\x96\x87 \xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 \xd0\xa0\xd1\x83\xd1\x81\xd1\x81\xd0\xba\xd0\xb8\xd0\xb9 \xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9 \xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80",
-     46, {33768, 98, 17312, 105, 45739, 252, 220, 40792, 23877, 229, 220, 47991, 250, 166, 113, 255, 168, 244, 112, 12466, 254, 35072, 21727, 21727, 31583, 18849, 140, 117, 28981, 44690, 26897, 39848, 22654, 45632, 28225, 117, 11976, 123, 11976, 101, 24231, 235, 11976, 99, 24231, 222}},
+     17,
+     {31217, 220, 220, 9029, 197, 197, 8658, 82, 198, 198, 3605, 6615, 220, 198, 886, 220, 220}},
+    {"Emoji \xf0\x9f\x98\x80\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd and "
+     "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7 family",
+     22,
+     {36,    5908, 7285, 30325, 222,   41840, 235, 8582, 237,   121, 290,
+      50169, 101,  447,  235,   41840, 102,   447, 235,  41840, 100, 1641}},
+    {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xe4\xb8\xad\xe6\x96\x87 " /* Japanese, Chinese */
+     "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 "                          /* Korean */
+     "\xd0\xa0\xd1\x83\xd1\x81\xd1\x81\xd0\xba\xd0\xb8\xd0\xb9 "  /* Russian */
+     "\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9 "  /* Arabic */
+     "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80", /* Hindi */
+     46,
+     {33768, 98,    17312, 105, 45739, 252,   220,   40792, 23877, 229,   220,   47991,
+      250,   166,   113,   255, 168,   244,   112,   12466, 254,   35072, 21727, 21727,
+      31583, 18849, 140,   117, 28981, 44690, 26897, 39848, 22654, 45632, 28225, 117,
+      11976, 123,   11976, 101, 24231, 235,   11976, 99,    24231, 222}},
     {"    indented code:\x0a\x09if (x) { return y; }\x0a",
-     19, {220, 220, 220, 773, 4714, 2438, 25, 198, 197, 361, 357, 87, 8, 1391, 1441, 331, 26, 1782, 198}},
-    {"don't DON'T 'tis 're've",
-     10, {9099, 470, 23917, 6, 51, 705, 48010, 705, 260, 1053}},
-    {"caf\xc3\xa9 na\xc3\xafve fa\xc3\xa7" "ade \xc2\xbd \xc2\xb5",
-     9, {66, 1878, 2634, 41492, 24685, 16175, 671, 25208, 31324}},
-    {" \xc2\xa0non-breaking\xe2\x80\x83" "em space",
-     9, {220, 1849, 13159, 12, 13395, 447, 225, 368, 2272}},
+     19,
+     {220, 220, 220, 773, 4714, 2438, 25, 198, 197, 361, 357, 87, 8, 1391, 1441, 331, 26, 1782,
+      198}},
+    {"don't DON'T 'tis 're've", 10, {9099, 470, 23917, 6, 51, 705, 48010, 705, 260, 1053}},
+    {"caf\xc3\xa9 na\xc3\xafve fa\xc3\xa7"
+     "ade \xc2\xbd \xc2\xb5",
+     9,
+     {66, 1878, 2634, 41492, 24685, 16175, 671, 25208, 31324}},
+    {" \xc2\xa0non-breaking\xe2\x80\x83"
+     "em space",
+     9,
+     {220, 1849, 13159, 12, 13395, 447, 225, 368, 2272}},
 };
 
 START_TEST(test_gpt2_reference_ids)
@@ -328,8 +351,8 @@ START_TEST(test_gpt2_long_pieces)
     ref_init(&r, gpt2);
     size_t n = 30000;
     char *s = malloc(n);
-    memset(s, 'a', 12000);                                   /* one 12 kB letter piece */
-    memset(s + 12000, ' ', 6000);                            /* long white space */
+    memset(s, 'a', 12000);                                  /* one 12 kB letter piece */
+    memset(s + 12000, ' ', 6000);                           /* long white space */
     for (size_t i = 18000; i < n; i++) s[i] = "=-+"[i % 3]; /* long punctuation */
     ck_round_trip(gpt2, s, n);
     ck_matches_ref(&r, s, n);
@@ -389,7 +412,8 @@ END_TEST
 
 /* Writes encoder.json for the 256 byte tokens (GPT-2's byte ids), "ab" = 256 and <|endoftext|> =
  * 257, one per line (the byte with id k is on line k + 2), with one line replaced by `bad` if
- * bad_id >= 0. Writes vocab.bpe as `merges` (one per line, after "#version: 0.2" unless omitted). */
+ * bad_id >= 0. Writes vocab.bpe as `merges` (one per line, after "#version: 0.2" unless omitted).
+ */
 static void write_tiny(int bad_id, const char *bad, const char *merges)
 {
     FILE *f = fopen(tmp_path("encoder.json"), "wb");
@@ -610,7 +634,7 @@ static size_t corpus_len[CORPUS_DOCS];
 static void corpus_setup(void)
 {
     static const char *syl[] = {"the", "an", "ka", "ri", "po", "lu", "mes", "tra", "on", "ing",
-                                "qu", "ez", "ba", "ne", "s", "t", "'s", "42", ",", "."};
+                                "qu",  "ez", "ba", "ne", "s",  "t",  "'s",  "42",  ",",  "."};
     char word[64];
     rng_state = 2024;
     for (int d = 0; d < CORPUS_DOCS; d++) {
@@ -627,7 +651,8 @@ static void corpus_setup(void)
             }
             n += (size_t)snprintf(corpus[d] + n, cap - n, "%s%s", w ? " " : "", word);
         }
-        if (d % 7 == 0) n += (size_t)snprintf(corpus[d] + n, cap - n, "\n\n caf\xc3\xa9 \xe6\x97\xa5");
+        if (d % 7 == 0)
+            n += (size_t)snprintf(corpus[d] + n, cap - n, "\n\n caf\xc3\xa9 \xe6\x97\xa5");
         corpus_len[d] = n;
     }
 }
@@ -722,7 +747,8 @@ START_TEST(test_train_files)
     ck_assert_int_eq(tokenizer_trainer_add_file(tr, tmp_path("a.jsonl"), "text", 100, &added),
                      ERR_OK);
     ck_assert_uint_eq(added, 3);
-    ck_assert_int_eq(tokenizer_trainer_add_file(tr, tmp_path("a.jsonl"), "text", 2, &added), ERR_OK);
+    ck_assert_int_eq(tokenizer_trainer_add_file(tr, tmp_path("a.jsonl"), "text", 2, &added),
+                     ERR_OK);
     ck_assert_uint_eq(added, 2);
     write_text("doc.txt", "one whole document\n");
     ck_assert_int_eq(tokenizer_trainer_add_file(tr, tmp_path("doc.txt"), NULL, 0, &added), ERR_OK);
@@ -733,8 +759,8 @@ START_TEST(test_train_files)
     gzFile g = gzopen(tmp_path("a.jsonl.gz"), "wb");
     for (int i = 0; i < 2000; i++) gzprintf(g, "{\"text\": \"line %d of a gzip file\"}\n", i);
     gzclose(g);
-    ck_assert_int_eq(tokenizer_trainer_add_file(tr, tmp_path("a.jsonl.gz"), "text", SIZE_MAX,
-                                                &added), ERR_OK);
+    ck_assert_int_eq(
+        tokenizer_trainer_add_file(tr, tmp_path("a.jsonl.gz"), "text", SIZE_MAX, &added), ERR_OK);
     ck_assert_uint_eq(added, 2000);
 
     ck_assert_int_eq(tokenizer_trainer_add_file(tr, tmp_path("missing"), "text", 9, NULL), ERR_IO);
@@ -754,8 +780,8 @@ START_TEST(test_train_files)
     fseek(f, size / 2, SEEK_SET);
     for (int i = 0; i < 16; i++) fputc(0x5A ^ i, f);
     fclose(f);
-    ck_assert_int_eq(tokenizer_trainer_add_file(tr, tmp_path("a.jsonl.gz"), "text", SIZE_MAX,
-                                                NULL), ERR_INVAL);
+    ck_assert_int_eq(tokenizer_trainer_add_file(tr, tmp_path("a.jsonl.gz"), "text", SIZE_MAX, NULL),
+                     ERR_INVAL);
     ck_assert_msg(strstr(err_msg(), "a.jsonl.gz:"), "%s", err_msg());
     tokenizer_trainer_free(tr);
     tmp_teardown();
@@ -778,7 +804,7 @@ START_TEST(test_pretokenize_and_alphabet)
     const char *s = "I'm  here\xff\xfe 42x  \n";
     tokenizer_pretokenize(s, strlen(s), collect, out);
     ck_assert_str_eq(out, "I|'m| | here|\xff\xfe| 42|x|  \n|"); /* as Python regex */
-    ck_assert_int_eq(tokenizer_byte_to_unicode(' '), 0x120); /* 'Ġ' */
+    ck_assert_int_eq(tokenizer_byte_to_unicode(' '), 0x120);    /* 'Ġ' */
     ck_assert_int_eq(tokenizer_byte_to_unicode('A'), 'A');
     ck_assert_int_eq(tokenizer_unicode_to_byte(0x120), ' ');
     ck_assert_int_eq(tokenizer_unicode_to_byte(0x4E00), -1);
@@ -817,7 +843,8 @@ Suite *suite_tokenizer(void)
     have = have && access(enc, R_OK) == 0;
     if (!have) {
         printf("tokenizer: SKIPPING the GPT-2 test case: no encoder.json/vocab.bpe in '%s' "
-               "(run 'make deps')\n", gpt2_dir);
+               "(run 'make deps')\n",
+               gpt2_dir);
         return s;
     }
     tc = tcase_create("gpt2");
