@@ -1,0 +1,194 @@
+/* layers: encoder, layernorm, GELU, residual, softmax and cross-entropy, forward and backward.
+ * Formulas and loop shapes after llm.c's train_gpt2.c; every output element has one writer
+ * thread, and sums over rows run in row order, so results do not depend on the thread count. */
+#include "layers.h"
+
+#include <math.h>
+
+#include "kernels.h"
+
+/* Channel chunk owned by one thread in the column-parallel row sums (one cache line). */
+enum { LAYERS_CHUNK = 16 };
+
+static int min_int(int a, int b) { return a < b ? a : b; }
+
+void encoder_forward(float *out, const int *tokens, const float *wte, const float *wpe, int B,
+                     int T, int C)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (int bt = 0; bt < B * T; bt++) {
+        float *o = out + (size_t)bt * C;                     /* (C) */
+        const float *we = wte + (size_t)tokens[bt] * C;      /* (C) */
+        const float *pe = wpe + (size_t)(bt % T) * C;        /* (C) */
+        for (int i = 0; i < C; i++) o[i] = we[i] + pe[i];
+    }
+}
+
+void encoder_backward(float *dwte, float *dwpe, const float *dout, const int *tokens, int B, int T,
+                      int C)
+{
+    int nchunks = (C + LAYERS_CHUNK - 1) / LAYERS_CHUNK;
+    KERNELS_OMP(parallel for schedule(static))
+    for (int ch = 0; ch < nchunks; ch++) {
+        int c0 = ch * LAYERS_CHUNK, c1 = min_int(C, c0 + LAYERS_CHUNK);
+        for (int bt = 0; bt < B * T; bt++) {
+            const float *d = dout + (size_t)bt * C;          /* (C) */
+            float *dwe = dwte + (size_t)tokens[bt] * C;      /* (C) */
+            float *dpe = dwpe + (size_t)(bt % T) * C;        /* (C) */
+            for (int i = c0; i < c1; i++) {
+                dwe[i] += d[i];
+                dpe[i] += d[i];
+            }
+        }
+    }
+}
+
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                       const float *bias, int N, int C)
+{
+    const float eps = 1e-5f;
+    KERNELS_OMP(parallel for schedule(static))
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C; /* (C) */
+        float *o = out + (size_t)n * C;       /* (C) */
+        float m = 0.0f;
+        for (int i = 0; i < C; i++) m += x[i];
+        m /= C;
+        float v = 0.0f;
+        for (int i = 0; i < C; i++) {
+            float d = x[i] - m;
+            v += d * d;
+        }
+        v /= C;
+        float s = 1.0f / sqrtf(v + eps);
+        for (int i = 0; i < C; i++) o[i] = (x[i] - m) * s * weight[i] + bias[i];
+        mean[n] = m;
+        rstd[n] = s;
+    }
+}
+
+/* With norm = (x - mean) rstd and g = dout · weight (per channel):
+ *   dinp = rstd (g - mean_C(g) - norm mean_C(g norm)),  dweight = Σ_n dout norm,  dbias = Σ_n dout.
+ * Pass 1 owns rows (dinp); pass 2 owns channel chunks and sums every row (dweight, dbias). */
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean, const float *rstd,
+                        int N, int C)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C, *d = dout + (size_t)n * C; /* (C) */
+        float *di = dinp + (size_t)n * C;                                 /* (C) */
+        float m = mean[n], s = rstd[n];
+        float g_mean = 0.0f, gn_mean = 0.0f;
+        for (int i = 0; i < C; i++) {
+            float g = d[i] * weight[i];
+            g_mean += g;
+            gn_mean += g * (x[i] - m) * s;
+        }
+        g_mean /= C;
+        gn_mean /= C;
+        for (int i = 0; i < C; i++) {
+            float norm = (x[i] - m) * s;
+            di[i] += (d[i] * weight[i] - g_mean - norm * gn_mean) * s;
+        }
+    }
+    int nchunks = (C + LAYERS_CHUNK - 1) / LAYERS_CHUNK;
+    KERNELS_OMP(parallel for schedule(static))
+    for (int ch = 0; ch < nchunks; ch++) {
+        int c0 = ch * LAYERS_CHUNK, c1 = min_int(C, c0 + LAYERS_CHUNK);
+        float dw[LAYERS_CHUNK] = {0}, db[LAYERS_CHUNK] = {0};
+        for (int n = 0; n < N; n++) {
+            const float *x = inp + (size_t)n * C, *d = dout + (size_t)n * C; /* (C) */
+            float m = mean[n], s = rstd[n];
+            for (int i = c0; i < c1; i++) {
+                dw[i - c0] += d[i] * ((x[i] - m) * s);
+                db[i - c0] += d[i];
+            }
+        }
+        for (int i = c0; i < c1; i++) {
+            dweight[i] += dw[i - c0];
+            dbias[i] += db[i - c0];
+        }
+    }
+}
+
+#define GELU_SCALE 0.7978845608028654f /* sqrt(2 / π) */
+
+void gelu_forward(float *out, const float *inp, size_t n)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float u = GELU_SCALE * (x + 0.044715f * x * x * x);
+        out[i] = 0.5f * x * (1.0f + tanhf(u));
+    }
+}
+
+/* d/dx [0.5 x (1 + tanh u)] = 0.5 (1 + tanh u) + 0.5 x sech²u · √(2/π) (1 + 3 · 0.044715 x²). */
+void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float u = GELU_SCALE * (x + 0.044715f * x * x * x);
+        float th = tanhf(u);
+        float sech2 = 1.0f - th * th;
+        float local = 0.5f * (1.0f + th) +
+                      0.5f * x * sech2 * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
+        dinp[i] += local * dout[i];
+    }
+}
+
+void residual_forward(float *out, const float *inp1, const float *inp2, size_t n)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (size_t i = 0; i < n; i++) out[i] = inp1[i] + inp2[i];
+}
+
+void residual_backward(float *dinp1, float *dinp2, const float *dout, size_t n)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (size_t i = 0; i < n; i++) {
+        dinp1[i] += dout[i];
+        dinp2[i] += dout[i];
+    }
+}
+
+void softmax_forward(float *probs, const float *logits, int N, int V, int Vp)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (int n = 0; n < N; n++) {
+        const float *z = logits + (size_t)n * Vp; /* (Vp) */
+        float *p = probs + (size_t)n * Vp;        /* (Vp) */
+        float maxv = -INFINITY;
+        for (int i = 0; i < V; i++) maxv = z[i] > maxv ? z[i] : maxv;
+        double sum = 0.0;
+        for (int i = 0; i < V; i++) {
+            p[i] = expf(z[i] - maxv);
+            sum += p[i];
+        }
+        float inv = (float)(1.0 / sum);
+        for (int i = 0; i < V; i++) p[i] *= inv;
+        for (int i = V; i < Vp; i++) p[i] = 0.0f;
+    }
+}
+
+void crossentropy_forward(float *losses, const float *probs, const int *targets, int N, int Vp)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (int n = 0; n < N; n++)
+        losses[n] = targets[n] < 0 ? 0.0f : -logf(probs[(size_t)n * Vp + targets[n]]);
+}
+
+void crossentropy_softmax_backward(float *dlogits, const float *dlosses, const float *probs,
+                                   const int *targets, int N, int V, int Vp)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (int n = 0; n < N; n++) {
+        if (targets[n] < 0) continue;
+        float *dz = dlogits + (size_t)n * Vp;     /* (Vp) */
+        const float *p = probs + (size_t)n * Vp;  /* (Vp) */
+        float dl = dlosses[n];
+        for (int i = 0; i < V; i++) dz[i] += (p[i] - (i == targets[n] ? 1.0f : 0.0f)) * dl;
+    }
+}
