@@ -49,8 +49,9 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
 void softmax_forward(float *probs, const float *logits, int N, int V, int Vp);
 /* losses (N) = -log probs[n, targets[n]]; a negative target (ignored position) gives loss 0. */
 void crossentropy_forward(float *losses, const float *probs, const int *targets, int N, int Vp);
-/* Fused softmax + cross-entropy backward: dlogits[n, i] += (probs[n, i] - [i == target]) * dlosses[n]
- * for i < V; the padding columns [V, Vp) and ignored rows (target < 0) get nothing. */
+/* Fused softmax + cross-entropy backward:
+ *   dlogits[n, i] += (probs[n, i] - [i == target]) * dlosses[n]   for i < V;
+ * the padding columns [V, Vp) and ignored rows (target < 0) get nothing. */
 void crossentropy_softmax_backward(float *dlogits, const float *dlosses, const float *probs,
                                    const int *targets, int N, int V, int Vp);
 

@@ -311,8 +311,10 @@ static void att_ref(AttCtx *c)
                 double *o = c->out + ((size_t)b * T + t) * C + h * hs;
                 for (int i = 0; i < hs; i++) {
                     double s = 0.0;
-                    for (int t2 = 0; t2 <= t; t2++)
-                        s += a[t2] / sum * c->qkv.d[((size_t)b * T + t2) * 3 * C + 2 * C + h * hs + i];
+                    for (int t2 = 0; t2 <= t; t2++) {
+                        const double *v = c->qkv.d + ((size_t)b * T + t2) * 3 * C + 2 * C + h * hs;
+                        s += a[t2] / sum * v[i];
+                    }
                     o[i] = s;
                 }
             }
@@ -425,7 +427,8 @@ START_TEST(test_softmax_crossentropy)
     crossentropy_softmax_backward(dz, c.dl.f, probs, targets, N, V, Vp);
     for (int n = 0; n < N; n++) /* padding columns and ignored rows untouched */
         for (int i = 0; i < Vp; i++)
-            if (i >= V || targets[n] < 0) ck_assert(dz[(size_t)n * Vp + i] == p[(size_t)n * Vp + i]);
+            if (i >= V || targets[n] < 0)
+                ck_assert(dz[(size_t)n * Vp + i] == p[(size_t)n * Vp + i]);
     check_grad("crossentropy dlogits", ce_loss, &c, c.z.d, nz, dz, p);
     free(probs);
     free(losses);
