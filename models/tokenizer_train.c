@@ -105,12 +105,14 @@ void tokenizer_trainer_add(TokenizerTrainer *tr, const char *text, size_t len)
     tokenizer_pretokenize(text, len, count_piece, tr);
 }
 
+#ifdef _OPENMP
 static void trainer_absorb(TokenizerTrainer *tr, const TokenizerTrainer *o)
 {
     for (size_t k = 0; k < o->n_w; k++)
         trainer_count(tr, o->bytes + o->w[k].off, o->w[k].len, o->w[k].freq);
     tr->docs += o->docs, tr->total_bytes += o->total_bytes, tr->pieces += o->pieces;
 }
+#endif
 
 void tokenizer_trainer_add_batch(TokenizerTrainer *tr, const char *const *texts, const size_t *lens,
                                  size_t n)
