@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "plot.h"
 #include "sim.h"
+#include "weights.h"
 
 #define SIM_MAX_OVERRIDES 64
 
@@ -35,37 +36,46 @@ static void sim_help(void)
     cfg_print_keys(simcfg_keys, stdout);
 }
 
+/* At most this many parameters are printed (the CSVs have all of them). */
+#define SIM_PRINT_PARAMS 4
+
 static void sim_print(const SimSpec *s, const SimOutput *out, const char *dir)
 {
-    const DistType *f = s->fit_family;
-    int np = out->nparam, M = out->nmetric;
-    printf("%s model, %s data, weight %s, n = ", f->name, s->data_family->name, s->weight->name);
+    const Dist *f = &s->fit;
+    int np = out->nparam < SIM_PRINT_PARAMS ? out->nparam : SIM_PRINT_PARAMS, M = out->nmetric;
+    int P0 = loop_col(s, LOOP_M_PARAM0);
+    printf("%s model, %s data, weight %s (scope %s), mode %s, n = ", f->type->name,
+           s->data.type->name, s->weight->name, weight_scope_names[s->scope],
+           loop_mode_names[s->mode]);
     if (s->n > 0)
         printf("%ld, %ld replicate%s\n", s->n, s->replicates, s->replicates > 1 ? "s" : "");
     else
         printf("inf\n");
     printf("%4s", "gen");
     if (out->sampled) {
-        for (int j = 0; j < np; j++) printf(" %11s", f->param_names[j]);
-        printf(" %9s %9s |", "mean", "sd");
+        for (int j = 0; j < np; j++) printf(" %11s", f->pname[j]);
+        printf(" %9s %9s |", "stat", "sd");
     }
-    for (int j = 0; j < np; j++) printf(" %9s_inf", f->param_names[j]);
+    for (int j = 0; j < np; j++) printf(" %9s_inf", f->pname[j]);
     if (out->closed) {
         printf(" |");
-        for (int j = 0; j < np; j++) printf(" %9s_cf", f->param_names[j]);
+        for (int j = 0; j < np; j++) printf(" %9s_cf", f->pname[j]);
     }
     printf("\n");
+    int cs = loop_col(s, LOOP_M_STAT), csd = loop_col(s, LOOP_M_SD);
     for (int g = 0; g < out->generations; g++) {
         printf("%4d", g);
         if (out->sampled) {
             const double *st = out->mc.stat + (size_t)g * (size_t)M * MC_NSTAT;
-            for (int j = 0; j < np; j++) printf(" %11.5g", st[(LOOP_M_FIXED + j) * MC_NSTAT]);
-            printf(" %9.5f %9.5f |", st[LOOP_M_MEAN * MC_NSTAT], st[LOOP_M_SD * MC_NSTAT]);
+            for (int j = 0; j < np; j++) printf(" %11.5g", st[(P0 + j) * MC_NSTAT]);
+            printf(" %9.5g %9.5g |", st[cs * MC_NSTAT], st[csd * MC_NSTAT]);
         }
-        for (int j = 0; j < np; j++) printf(" %13.8g", out->pop[(size_t)g * (size_t)M + LOOP_M_FIXED + (size_t)j]);
+        for (int j = 0; j < np; j++)
+            printf(" %13.8g", out->pop[(size_t)g * (size_t)M + (size_t)(P0 + j)]);
         if (out->closed) {
             printf(" |");
-            for (int j = 0; j < np; j++) printf(" %12.8g", out->closed[(size_t)g * (size_t)np + (size_t)j]);
+            for (int j = 0; j < np; j++)
+                printf(" %12.8g", out->closed[(size_t)g * (size_t)out->nparam + (size_t)j]);
         }
         printf("\n");
     }

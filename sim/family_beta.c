@@ -1,6 +1,7 @@
 /* family_beta: Beta(a, b) on (0, 1). Sufficient statistics (log x, log(1-x)); the weighted MLE
  * solves psi(a) - psi(a+b) = E_w[log x], psi(b) - psi(a+b) = E_w[log(1-x)] with GSL's BFGS on
  * (log a, log b) using digamma gradients, then Newton steps with the exact trigamma Hessian. */
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_randist.h>
@@ -8,13 +9,14 @@
 #include <gsl/gsl_sf_psi.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 
 #include "err.h"
 #include "family.h"
 
 static const char *const beta_params[] = {"a", "b"};
 
-static int beta_check(const double *theta)
+static int beta_check(const Dist *d, const double *theta)
 {
     for (int i = 0; i < 2; i++)
         if (!(theta[i] > 0) || !isfinite(theta[i]))
@@ -23,7 +25,8 @@ static int beta_check(const double *theta)
     return ERR_OK;
 }
 
-static void beta_logpdf(const double *theta, const double *x, size_t n, double *out)
+static void beta_logpdf(const Dist *d, const double *theta, const double *x, size_t n,
+                        double *out)
 {
     double a = theta[0], b = theta[1], lnb = gsl_sf_lnbeta(a, b);
     for (size_t i = 0; i < n; i++) {
@@ -32,7 +35,7 @@ static void beta_logpdf(const double *theta, const double *x, size_t n, double *
     }
 }
 
-static void beta_sample(const double *theta, gsl_rng *r, size_t n, double *x)
+static void beta_sample(const Dist *d, const double *theta, gsl_rng *r, size_t n, double *x)
 {
     for (size_t i = 0; i < n; i++) {
         double v = gsl_ran_beta(r, theta[0], theta[1]);
@@ -43,7 +46,7 @@ static void beta_sample(const double *theta, gsl_rng *r, size_t n, double *x)
     }
 }
 
-static void beta_stat(const double *x, double *s)
+static void beta_stat(const Dist *d, const double *x, double *s)
 {
     s[0] = log(x[0]);
     s[1] = log1p(-x[0]);
@@ -108,7 +111,7 @@ static int beta_newton(const double *s, double *theta, int steps)
     return fabs(ga) * a < 1e-9 && fabs(gb) * b < 1e-9;
 }
 
-static int beta_fit_stat(const double *sbar, double *theta, FitInfo *fi)
+static int beta_fit_stat(const Dist *d, const double *sbar, double *theta, FitInfo *fi)
 {
     fi->converged = 0;
     fi->iterations = 0;
@@ -151,26 +154,53 @@ static int beta_fit_stat(const double *sbar, double *theta, FitInfo *fi)
     return ERR_OK;
 }
 
-static void beta_moments(const double *theta, double *mean, double *var)
+static void beta_moments(const Dist *d, const double *theta, double *mean, double *var)
 {
     double a = theta[0], b = theta[1], s = a + b;
     *mean = a / s;
     *var = a * b / (s * s * (s + 1));
 }
 
+static double beta_cdf(const Dist *d, const double *theta, int j, double x)
+{
+    return x <= 0 ? 0 : x >= 1 ? 1 : gsl_cdf_beta_P(x, theta[0], theta[1]);
+}
+
+static double beta_quantile(const Dist *d, const double *theta, int j, double q)
+{
+    return gsl_cdf_beta_Pinv(q, theta[0], theta[1]);
+}
+
+/* KL(B(a1,b1) || B(a2,b2)) = lnB(a2,b2) - lnB(a1,b1) + (a1-a2) psi(a1) + (b1-b2) psi(b1)
+ *                            + (a2-a1+b2-b1) psi(a1+b1). */
+static double beta_kl(const Dist *d, const double *ta, const double *tb)
+{
+    double a1 = ta[0], b1 = ta[1], a2 = tb[0], b2 = tb[1];
+    return gsl_sf_lnbeta(a2, b2) - gsl_sf_lnbeta(a1, b1) + (a1 - a2) * gsl_sf_psi(a1) +
+           (b1 - b2) * gsl_sf_psi(b1) + (a2 - a1 + b2 - b1) * gsl_sf_psi(a1 + b1);
+}
+
+static void beta_init(Dist *d)
+{
+    d->nparam = 2;
+    d->nstat = 2;
+    d->dim = 1;
+    d->lo = 0;
+    d->hi = 1;
+    for (int j = 0; j < 2; j++) snprintf(d->pname[j], DIST_PNAME_MAX, "%s", beta_params[j]);
+}
+
 const DistType dist_beta = {
     .name = "beta",
-    .nparam = 2,
-    .param_names = beta_params,
-    .nstat = 2,
-    .dim = 1,
-    .discrete = 0,
-    .lo = 0,
-    .hi = 1,
+    .help = "a b",
+    .init = beta_init,
     .check = beta_check,
     .logpdf = beta_logpdf,
     .sample = beta_sample,
     .stat = beta_stat,
     .fit_stat = beta_fit_stat,
     .moments = beta_moments,
+    .cdf = beta_cdf,
+    .quantile = beta_quantile,
+    .kl = beta_kl,
 };

@@ -38,15 +38,39 @@ static void cols_free(ColSet *c)
 static int sim_open(CsvLog **log, const SimRunOpts *o, const char *file, const char *kind,
                     const SimSpec *s, const char *n_text, ColSet *cols)
 {
-    char path[4096];
+    char path[4096], codes[256] = "";
     int st = paths_join(path, sizeof path, o->dir, file);
     if (st) return st;
     if ((st = csvlog_open(log, path, kind, o->run))) return st;
-    csvlog_meta(*log, "setup_codes", "replace=0");
-    csvlog_meta(*log, "family", "%s", s->fit_family->name);
-    csvlog_meta(*log, "data_family", "%s", s->data_family->name);
+    for (int m = 0; m < LOOP_NMODES; m++)
+        snprintf(codes + strlen(codes), sizeof codes - strlen(codes), "%s%s=%d", m ? "," : "",
+                 loop_mode_names[m], m);
+    csvlog_meta(*log, "setup_codes", "%s", codes);
+    csvlog_meta(*log, "mode", "%s", loop_mode_names[s->mode]);
+    csvlog_meta(*log, "family", "%s", s->fit.type->name);
+    if (s->fit.type->kname) csvlog_meta(*log, s->fit.type->kname, "%d", s->fit.k);
+    csvlog_meta(*log, "data_family", "%s", s->data.type->name);
     csvlog_meta(*log, "weight", "%s", s->weight->name);
+    csvlog_meta(*log, "weight_scope", "%s", weight_scope_names[s->scope]);
+    csvlog_meta(*log, "gamma", "%.17g", s->gamma);
+    csvlog_meta(*log, "lambda", "%.17g", s->lambda);
+    if (s->weight == &weight_category) csvlog_meta(*log, "boost", "%.17g", s->boost);
+    if (s->weight->curate) csvlog_meta(*log, "best_of", "%d", s->best_of);
+    if (s->mode == LOOP_PRESERVE || s->mode == LOOP_PRESERVE_POOL)
+        csvlog_meta(*log, "rho", "%.17g", s->rho);
+    if (s->mode == LOOP_PRESERVE_POOL) csvlog_meta(*log, "pool_n", "%ld", s->pool_n);
+    csvlog_meta(*log, "temperature", "%.17g", s->temperature);
+    csvlog_meta(*log, "ddof", "%d", s->ddof);
     csvlog_meta(*log, "n", "%s", n_text);
+    csvlog_meta(*log, "schedule", "%s", loop_schedule_names[s->schedule]);
+    if (s->schedule != LOOP_SCHED_CONSTANT) csvlog_meta(*log, "growth", "%.17g", s->growth);
+    csvlog_meta(*log, "statistic", "%s", loop_statistic_names[s->statistic]);
+    if (s->statistic == LOOP_STAT_SHARE || s->fit.type == &dist_categorical)
+        csvlog_meta(*log, "class", "%d", s->cls + 1);
+    else
+        csvlog_meta(*log, "coord", "%d", s->coord + 1);
+    if (s->statistic == LOOP_STAT_QUANTILE) csvlog_meta(*log, "quantile", "%.17g", s->q);
+    csvlog_meta(*log, "truth_stat", "%.17g", s->truth_stat);
     return csvlog_header(*log, (const char *const *)cols->names, cols->n);
 }
 
@@ -57,7 +81,7 @@ static int sim_write_generations(const SimSpec *s, const SimRunOpts *o, const ch
                                  const McResult *mc, const double *closed, const char *n_text)
 {
     ColSet cols = {0};
-    int M = mc->nmetric, G = mc->generations, np = s->fit_family->nparam;
+    int M = mc->nmetric, G = mc->generations, np = s->fit.nparam;
     cols_add(&cols, "setup", "");
     cols_add(&cols, "generation", "");
     cols_add(&cols, "replicates", "");
@@ -65,7 +89,7 @@ static int sim_write_generations(const SimSpec *s, const SimRunOpts *o, const ch
         for (int k = 0; k < MC_NSTAT; k++)
             cols_add(&cols, loop_metric_name(s, m), mc_stat_suffix[k]);
     if (closed) {
-        for (int j = 0; j < np; j++) cols_add(&cols, s->fit_family->param_names[j], "_closed");
+        for (int j = 0; j < np; j++) cols_add(&cols, s->fit.pname[j], "_closed");
         cols_add(&cols, "mean_closed", "");
         cols_add(&cols, "sd_closed", "");
     }
@@ -82,11 +106,16 @@ static int sim_write_generations(const SimSpec *s, const SimRunOpts *o, const ch
                 row[k++] = mc->stat[((size_t)g * (size_t)M + (size_t)m) * MC_NSTAT + (size_t)j];
         if (closed) {
             const double *th = closed + (size_t)g * (size_t)np;
-            double mean = NAN, var = NAN;
-            if (isfinite(th[0])) s->fit_family->moments(th, &mean, &var);
+            double mean[DIST_DIM_MAX], cov[DIST_DIM_MAX * DIST_DIM_MAX], m = NAN, sd = NAN;
+            int c = s->coord, d = s->fit.dim;
+            if (dist_finite(&s->fit, th)) {
+                s->fit.type->moments(&s->fit, th, mean, cov);
+                m = mean[c];
+                sd = sqrt(cov[c * d + c]);
+            }
             for (int j = 0; j < np; j++) row[k++] = th[j];
-            row[k++] = mean;
-            row[k++] = sqrt(var);
+            row[k++] = m;
+            row[k++] = sd;
         }
         st = csvlog_row(log, row);
     }
@@ -123,63 +152,78 @@ static int sim_write_trajectories(const SimSpec *s, const SimRunOpts *o, const M
     return st ? st : cst;
 }
 
+/* Density (pmf) of coordinate `coord` of a law at x: the family's own for 1-D families, the
+ * Gaussian marginal for multi-coordinate (Gaussian) families. */
+static double sim_density_at(const SimSpec *s, const Dist *d, const double *theta, double x)
+{
+    if (!dist_finite(d, theta)) return NAN;
+    if (d->dim == 1) {
+        double l;
+        d->type->logpdf(d, theta, &x, 1, &l);
+        return exp(l);
+    }
+    double mean[DIST_DIM_MAX], cov[DIST_DIM_MAX * DIST_DIM_MAX];
+    d->type->moments(d, theta, mean, cov);
+    double m = mean[s->coord], sd = sqrt(cov[s->coord * d->dim + s->coord]), z = (x - m) / sd;
+    return exp(-0.5 * z * z) / (sd * sqrt(2 * M_PI));
+}
+
 /* density.csv: x, truth, pretrained, gen_<g> (the first replicate's fits, or the population map
- * when n = inf) and pop_gen_<g> (population map) for each snapshot generation. */
+ * when n = inf) and pop_gen_<g> (population map) for each snapshot generation: densities of
+ * coordinate `coord` (pmf at the integers for discrete families). */
 static int sim_write_density(const SimSpec *s, const SimRunOpts *o, const SimOutput *out,
                              const char *n_text)
 {
-    const DistType *f = s->fit_family;
-    int ns = o->snapshots->n, M = out->nmetric, G = out->generations;
+    const Dist *f = &s->fit;
+    int ns = o->snapshots->n, M = out->nmetric, P0 = s->col[LOOP_M_PARAM0];
     const double *fits[2 * CFG_LIST_MAX + 2];
     ColSet cols = {0};
     cols_add(&cols, "x", "");
     cols_add(&cols, "truth", "");
     cols_add(&cols, "pretrained", "");
     int nf = 0;
-    const double *pre = out->sampled ? out->mc.theta_pre : s->theta_pre;
-    fits[nf++] = pre;
+    fits[nf++] = out->sampled ? out->mc.theta_pre : s->theta_pre;
     for (int i = 0; i < ns; i++) {
         int g = (int)o->snapshots->v[i];
         char gs[16];
         snprintf(gs, sizeof gs, "%d", g);
         if (out->sampled) {
             cols_add(&cols, "gen_", gs);
-            fits[nf++] = out->mc.traj + (size_t)g * (size_t)M + LOOP_M_FIXED;
+            fits[nf++] = out->mc.traj + (size_t)g * (size_t)M + (size_t)P0;
         }
         cols_add(&cols, "pop_gen_", gs);
-        fits[nf++] = out->pop + (size_t)g * (size_t)M + LOOP_M_FIXED;
+        fits[nf++] = out->pop + (size_t)g * (size_t)M + (size_t)P0;
     }
-    (void)G;
     /* x range: the union of mean +- 4.5 sd of every curve, clipped to the support */
-    double lo = INFINITY, hi = -INFINITY, mean, var;
-    s->data_family->moments(s->theta_data, &mean, &var);
-    lo = fmin(lo, mean - 4.5 * sqrt(var));
-    hi = fmax(hi, mean + 4.5 * sqrt(var));
+    double lo = INFINITY, hi = -INFINITY, mean[DIST_DIM_MAX], cov[DIST_DIM_MAX * DIST_DIM_MAX];
+    int c = s->coord;
+    s->data.type->moments(&s->data, s->theta_data, mean, cov);
+    lo = fmin(lo, mean[c] - 4.5 * sqrt(cov[c * s->data.dim + c]));
+    hi = fmax(hi, mean[c] + 4.5 * sqrt(cov[c * s->data.dim + c]));
     for (int i = 0; i < nf; i++) {
-        if (!isfinite(fits[i][0])) continue;
-        f->moments(fits[i], &mean, &var);
-        lo = fmin(lo, mean - 4.5 * sqrt(var));
-        hi = fmax(hi, mean + 4.5 * sqrt(var));
+        if (!dist_finite(f, fits[i])) continue;
+        f->type->moments(f, fits[i], mean, cov);
+        lo = fmin(lo, mean[c] - 4.5 * sqrt(cov[c * f->dim + c]));
+        hi = fmax(hi, mean[c] + 4.5 * sqrt(cov[c * f->dim + c]));
     }
-    lo = fmax(lo, f->lo);
-    hi = fmin(hi, f->hi);
+    if (f->dim == 1) {
+        lo = fmax(lo, f->lo);
+        hi = fmin(hi, f->hi);
+    }
+    int NX = 501;
+    if (f->type->discrete) {
+        lo = fmax(0, floor(lo));
+        hi = f->type == &dist_categorical ? f->k - 1 : fmin(ceil(hi), lo + 500);
+        NX = (int)(hi - lo) + 1;
+    }
     CsvLog *log;
     int st = sim_open(&log, o, "density.csv", "sim_density", s, n_text, &cols);
-    enum { NX = 501 };
     double *row = xcalloc((size_t)cols.n, sizeof *row);
     for (int i = 0; i < NX && !st; i++) {
-        double x = lo + (hi - lo) * (i + 0.5) / NX, l;
+        double x = f->type->discrete ? lo + i : lo + (hi - lo) * (i + 0.5) / NX;
         row[0] = x;
-        s->data_family->logpdf(s->theta_data, &x, 1, &l);
-        row[1] = exp(l);
-        for (int j = 0; j < nf; j++) {
-            if (isfinite(fits[j][0])) {
-                f->logpdf(fits[j], &x, 1, &l);
-                row[2 + j] = exp(l);
-            } else {
-                row[2 + j] = NAN;
-            }
-        }
+        row[1] = sim_density_at(s, &s->data, s->theta_data, x);
+        for (int j = 0; j < nf; j++) row[2 + j] = sim_density_at(s, f, fits[j], x);
         st = csvlog_row(log, row);
     }
     free(row);
@@ -188,30 +232,63 @@ static int sim_write_density(const SimSpec *s, const SimRunOpts *o, const SimOut
     return st ? st : cst;
 }
 
+/* The metric panels of sim_metrics.gp: what applies to this spec, in a fixed order. */
+static void sim_metric_list(const SimSpec *s, char *buf, size_t n)
+{
+    static const LoopMetric order[] = {LOOP_M_BIAS, LOOP_M_DISPERSION, LOOP_M_KL, LOOP_M_TV,
+                                       LOOP_M_W2, LOOP_M_TAIL2, LOOP_M_COV_DET, LOOP_M_ENTROPY,
+                                       LOOP_M_LOST, LOOP_M_ZHAO, LOOP_M_NEFF};
+    buf[0] = '\0';
+    int k = 0;
+    for (size_t i = 0; i < sizeof order / sizeof order[0] && k < 6; i++) {
+        int c = s->col[order[i]];
+        if (c < 0) continue;
+        snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", k++ ? " " : "", s->mname[c]);
+    }
+}
+
 static int sim_figures(const SimRunOpts *o, const SimSpec *s, SimOutput *out)
 {
-    char gen[4096], pop[4096], dens[4096], fig[4096];
+    char gen[4096], pop[4096], dens[4096], fig[4096], list[1024];
     paths_join(gen, sizeof gen, o->dir, "generations.csv");
     paths_join(pop, sizeof pop, o->dir, out->sampled ? "population.csv" : "generations.csv");
     paths_join(dens, sizeof dens, o->dir, "density.csv");
-    const DistType *f = s->fit_family;
+    const Dist *f = &s->fit;
+    int P0 = s->col[LOOP_M_PARAM0];
     /* log scale for parameters that stay positive and span more than a decade */
     double lo = INFINITY, hi = -INFINITY;
     for (int g = 0; g < out->generations; g++)
         for (int j = 0; j < f->nparam && j < 2; j++) {
-            double v = out->pop[(size_t)g * (size_t)out->nmetric + LOOP_M_FIXED + (size_t)j];
+            double v = out->pop[(size_t)g * (size_t)out->nmetric + (size_t)P0 + (size_t)j];
             if (isfinite(v)) lo = fmin(lo, v), hi = fmax(hi, v);
         }
     const char *scale = lo > 0 && hi > 10 * lo ? "log" : "lin";
-    const char *p1 = f->param_names[0], *p2 = f->param_names[f->nparam > 1 ? 1 : 0];
-    static const char *const names[] = {"sim_params", "sim_moments", "sim_density"};
-    for (int i = 0; i < 3; i++) {
+    const char *p1 = f->pname[0], *p2 = f->pname[f->nparam > 1 ? 1 : 0];
+    const char *closed = out->closed ? "closed" : "noclosed";
+    static const char *const names[] = {"sim_params", "sim_moments", "sim_density", "sim_metrics",
+                                        "sim_shares"};
+    int nfig = f->type == &dist_categorical ? 5 : 4;
+    for (int i = 0; i < nfig; i++) {
         char file[64];
         snprintf(file, sizeof file, "%s.%s", names[i] + 4, o->format);
         paths_join(fig, sizeof fig, o->dir, file);
-        const char *args[] = {i == 2 ? dens : gen, fig, pop, o->title, p1, p2, scale};
-        if (i == 2) args[4] = out->sampled ? "paired" : "single";
-        int st = plot_render(names[i], args, 7, 3);
+        const char *args[8] = {i == 2 ? dens : gen, fig, pop, o->title, p1, p2, scale, closed};
+        int nargs = 8;
+        if (i == 2) args[4] = out->sampled ? "paired" : "single", nargs = 5;
+        if (i == 3) {
+            sim_metric_list(s, list, sizeof list);
+            args[4] = list;
+            nargs = 5;
+        }
+        if (i == 4) {
+            list[0] = '\0';
+            for (int c = 0; c < f->k; c++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", c ? " " : "",
+                         s->mname[s->col[LOOP_M_SHARE0] + c]);
+            args[4] = list;
+            nargs = 5;
+        }
+        int st = plot_render(names[i], args, nargs, 3);
         if (st) return st;
         out->figures++;
     }
@@ -221,7 +298,7 @@ static int sim_figures(const SimRunOpts *o, const SimSpec *s, SimOutput *out)
 int sim_run(const SimSpec *s, const SimRunOpts *o, SimOutput *out)
 {
     memset(out, 0, sizeof *out);
-    int G = s->generations, M = loop_nmetric(s), np = s->fit_family->nparam;
+    int G = s->generations, M = loop_nmetric(s), np = s->fit.nparam;
     out->generations = G;
     out->nmetric = M;
     out->nparam = np;

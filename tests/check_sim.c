@@ -14,24 +14,23 @@
 #include "err.h"
 #include "fit.h"
 #include "mc.h"
+#include "popmap.h"
 #include "rng.h"
+#include "check_sim_util.h"
 #include "theory.h"
 
-static SimSpec paper_spec(const WeightType *w, long n, long pre_n, long reps)
+/* The paper's Beta protocol; n = 0 or pre_n = 0 stands for inf. */
+static SimSpec paper_spec(const char *weight, long n, long pre_n, long reps)
 {
-    SimSpec s = {0};
-    s.data_family = s.fit_family = &dist_beta;
-    s.theta_data[0] = s.theta_data[1] = 2;
-    s.theta_pre[0] = 3;
-    s.theta_pre[1] = 2;
-    s.pre_n = pre_n;
-    s.n = n;
-    s.generations = 11;
-    s.weight = w;
-    s.gamma = 1;
-    s.seed = 12345;
-    s.replicates = reps;
-    return s;
+    char text[1024], nb[32], pb[32];
+    snprintf(nb, sizeof nb, n ? "%ld" : "inf", n);
+    snprintf(pb, sizeof pb, pre_n ? "%ld" : "inf", pre_n);
+    snprintf(text, sizeof text,
+             "[sim]\nfamily = beta\nn = %s\ngenerations = 11\nreplicates = %ld\nseed = 12345\n"
+             "weight = %s\ngamma = 1\n[data]\nfamily = beta\nparams = 2 2\n"
+             "[pretrained]\nparams = 3 2\nn = %s\n",
+             nb, reps, weight, pb);
+    return simtest_spec(text);
 }
 
 static double rel(double a, double b) { return fabs(a - b) / fabs(b); }
@@ -39,12 +38,13 @@ static double rel(double a, double b) { return fabs(a - b) / fabs(b); }
 /* Beta MLE from exact expected statistics recovers (a, b): psi(a) - psi(a+b) = E log x. */
 START_TEST(test_beta_fit_stat_exact)
 {
+    Dist beta = dist_fixed(&dist_beta);
     const double ab[][2] = {{0.3, 0.7}, {2, 2}, {3, 2}, {1, 1}, {50, 0.9}, {3073, 2049}, {1e5, 3e5}};
     for (size_t i = 0; i < sizeof ab / sizeof ab[0]; i++) {
         double a = ab[i][0], b = ab[i][1], psab = gsl_sf_psi(a + b);
         double sbar[2] = {gsl_sf_psi(a) - psab, gsl_sf_psi(b) - psab}, th[2] = {NAN, NAN};
         FitInfo fi;
-        ck_assert_int_eq(dist_beta.fit_stat(sbar, th, &fi), ERR_OK);
+        ck_assert_int_eq(dist_beta.fit_stat(&beta, sbar, th, &fi), ERR_OK);
         ck_assert_msg(fi.converged, "Beta(%g,%g) did not converge", a, b);
         ck_assert_msg(rel(th[0], a) < 1e-9 && rel(th[1], b) < 1e-9, "Beta(%g,%g) -> (%.12g, %.12g)",
                       a, b, th[0], th[1]);
@@ -52,7 +52,7 @@ START_TEST(test_beta_fit_stat_exact)
     /* no finite MLE: converged = 0 and nan, not an error */
     double bad[2] = {0.1, -0.5}, th[2];
     FitInfo fi;
-    ck_assert_int_eq(dist_beta.fit_stat(bad, th, &fi), ERR_OK);
+    ck_assert_int_eq(dist_beta.fit_stat(&beta, bad, th, &fi), ERR_OK);
     ck_assert_int_eq(fi.converged, 0);
     ck_assert(isnan(th[0]));
 }
@@ -66,13 +66,14 @@ START_TEST(test_weights_equal_duplicates)
     double x[N], logw[N], dup[3 * N];
     size_t m = 0;
     double th_b[2] = {2, 5};
-    dist_beta.sample(th_b, r, N, x);
+    Dist beta = dist_fixed(&dist_beta), gauss = dist_fixed(&dist_gaussian);
+    dist_beta.sample(&beta, th_b, r, N, x);
     for (size_t i = 0; i < N; i++) {
         int k = 1 + (int)(i % 3);
         logw[i] = log((double)k) + 17.0; /* an arbitrary common factor must not matter */
         for (int j = 0; j < k; j++) dup[m++] = x[i];
     }
-    const DistType *fams[] = {&dist_beta, &dist_gaussian};
+    const Dist *fams[] = {&beta, &gauss};
     for (int f = 0; f < 2; f++) {
         double t1[2] = {NAN, NAN}, t2[2] = {NAN, NAN}, neff;
         FitInfo fi;
@@ -80,14 +81,14 @@ START_TEST(test_weights_equal_duplicates)
         ck_assert(fi.converged);
         fit_wmle(fams[f], dup, NULL, m, t2, &fi, NULL);
         ck_assert(fi.converged);
-        ck_assert_msg(rel(t1[0], t2[0]) < 1e-9 && rel(t1[1], t2[1]) < 1e-9, "%s", fams[f]->name);
+        ck_assert_msg(rel(t1[0], t2[0]) < 1e-9 && rel(t1[1], t2[1]) < 1e-9, "%s", fams[f]->type->name);
         /* Kish: (sum w)^2 / sum w^2 with w = 1,2,3 repeating: (6*100)^2 / (14*100) */
         ck_assert(fabs(neff - 360000.0 / 1400.0) < 1e-9);
     }
     /* Gaussian MLE is the sample mean and the ddof-0 sd */
     double t[2] = {NAN, NAN};
     FitInfo fi;
-    fit_wmle(&dist_gaussian, x, NULL, N, t, &fi, NULL);
+    fit_wmle(&gauss, x, NULL, N, t, &fi, NULL);
     double mean = gsl_stats_mean(x, 1, N);
     ck_assert(rel(t[0], mean) < 1e-12);
     ck_assert(rel(t[1], sqrt(gsl_stats_variance_m(x, 1, N, mean) * (N - 1) / N)) < 1e-12);
@@ -98,7 +99,7 @@ END_TEST
 /* The paper's Fig. 10 at n = inf: Beta(1 + 3*2^g, 1 + 2*2^g), through quadrature. */
 START_TEST(test_fig10_population_map)
 {
-    SimSpec s = paper_spec(&weight_prev_density, 0, 0, 1);
+    SimSpec s = paper_spec("prev_density", 0, 0, 1);
     int M = loop_nmetric(&s);
     double *out = calloc((size_t)s.generations * M, sizeof *out);
     ck_assert_msg(loop_population(&s, out) == ERR_OK, "%s", err_msg());
@@ -118,39 +119,44 @@ END_TEST
 /* Quadrature population map against every conjugate closed form. */
 START_TEST(test_population_vs_closed_forms)
 {
-    struct {
-        const DistType *f;
-        const WeightType *w;
-        double data[2], pre[2], gamma, lambda;
-    } cases[] = {
-        {&dist_beta, &weight_none, {2, 2}, {3, 2}, 1, 0},
-        {&dist_beta, &weight_prev_density, {0.8, 1.5}, {3, 2}, 0.5, 0},
-        {&dist_beta, &weight_pre_density, {2, 2}, {3, 2}, 0.7, 0},
-        {&dist_gaussian, &weight_none, {1, 2}, {0, 1}, 1, 0},
-        {&dist_gaussian, &weight_prev_density, {0, 1}, {0.5, 1.5}, 1, 0},
-        {&dist_gaussian, &weight_pre_density, {0, 1}, {0.5, 1.5}, 2, 0},
-        {&dist_gaussian, &weight_tilt, {0, 1.5}, {0, 1}, 1, 0.3},
+    static const char *const cases[] = {
+        "family = beta\nweight = none\n[data]\nfamily = beta\nparams = 2 2\n[pretrained]\n"
+        "params = 3 2",
+        "family = beta\nweight = prev_density\ngamma = 0.5\n[data]\nfamily = beta\nparams = "
+        "0.8 1.5\n[pretrained]\nparams = 3 2",
+        "family = beta\nweight = pre_density\ngamma = 0.7\n[data]\nfamily = beta\nparams = 2 "
+        "2\n[pretrained]\nparams = 3 2",
+        "family = gaussian\nweight = none\n[data]\nfamily = gaussian\nparams = 1 2\n"
+        "[pretrained]\nparams = 0 1",
+        "family = gaussian\nweight = prev_density\n[data]\nfamily = gaussian\nparams = 0 1\n"
+        "[pretrained]\nparams = 0.5 1.5",
+        "family = gaussian\nweight = pre_density\ngamma = 2\n[data]\nfamily = gaussian\n"
+        "params = 0 1\n[pretrained]\nparams = 0.5 1.5",
+        "family = gaussian\nweight = tilt\nlambda = 0.3\n[data]\nfamily = gaussian\nparams = "
+        "0 1.5\n[pretrained]\nparams = 0 1",
+        "family = poisson\nweight = tilt\nlambda = 0.1\n[data]\nfamily = poisson\nparams = 3",
+        "family = categorical\nk = 4\nweight = category\nboost = 0.5\nclass = 2\n[data]\n"
+        "family = categorical\nparams = 0.1 0.2 0.3 0.4",
+        "family = categorical\nk = 3\nweight = tilt\nlambda = -0.4\nclass = 3\ntemperature = "
+        "0.7\n[data]\nfamily = categorical\nparams = 0.5 0.3 0.2",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        SimSpec s = {0};
-        s.data_family = s.fit_family = cases[i].f;
-        memcpy(s.theta_data, cases[i].data, sizeof cases[i].data);
-        memcpy(s.theta_pre, cases[i].pre, sizeof cases[i].pre);
-        s.weight = cases[i].w;
-        s.gamma = cases[i].gamma;
-        s.lambda = cases[i].lambda;
-        s.generations = 8;
+        char text[1024];
+        snprintf(text, sizeof text, "[sim]\nn = inf\ngenerations = 8\nsnapshots = 0\n%s\n",
+                 cases[i]);
+        SimSpec s = simtest_spec(text);
         int M = loop_nmetric(&s);
-        double out[8 * (LOOP_M_FIXED + 2)];
+        double *out = calloc((size_t)8 * M, sizeof *out);
         ck_assert_msg(loop_population(&s, out) == ERR_OK, "case %zu: %s", i, err_msg());
         for (int g = 0; g < s.generations; g++) {
-            double cf[2];
-            ck_assert(theory_closed_form(&s, g, cf));
-            const double *th = out + g * M + LOOP_M_FIXED;
-            for (int j = 0; j < 2; j++)
+            double cf[DIST_PARAM_MAX];
+            ck_assert_msg(theory_closed_form(&s, g, cf), "case %zu has no closed form", i);
+            const double *th = loop_theta(&s, out, g);
+            for (int j = 0; j < s.fit.nparam; j++)
                 ck_assert_msg(fabs(th[j] - cf[j]) <= 1e-7 * fmax(1, fabs(cf[j])),
                               "case %zu g=%d param %d: %.12g vs %.12g", i, g, j, th[j], cf[j]);
         }
+        free(out);
     }
 }
 END_TEST
@@ -159,7 +165,7 @@ END_TEST
  * Carlo standard errors of the closed form; the bias (model mean - 0.5) grows toward 0.1. */
 START_TEST(test_fig10_monte_carlo)
 {
-    SimSpec s = paper_spec(&weight_prev_density, 10000, 10000, 64);
+    SimSpec s = paper_spec("prev_density", 10000, 10000, 64);
     McResult mc;
     ck_assert_int_eq(mc_run(&s, &mc, NULL), ERR_OK);
     int M = mc.nmetric;
@@ -167,15 +173,15 @@ START_TEST(test_fig10_monte_carlo)
         double cf[2];
         theory_closed_form(&s, g, cf);
         for (int j = 0; j < 2; j++) {
-            const double *st = mc.stat + ((size_t)g * M + LOOP_M_FIXED + j) * MC_NSTAT;
+            const double *st = mc.stat + ((size_t)g * M + loop_col(&s, LOOP_M_PARAM0) + j) * MC_NSTAT;
             ck_assert_msg(fabs(st[MC_MEAN] - cf[j]) < 5 * st[MC_SE], "g=%d j=%d: %g +- %g vs %g",
                           g, j, st[MC_MEAN], st[MC_SE], cf[j]);
         }
-        const double *conv = mc.stat + ((size_t)g * M + LOOP_M_CONVERGED) * MC_NSTAT;
+        const double *conv = mc.stat + ((size_t)g * M + loop_col(&s, LOOP_M_CONVERGED)) * MC_NSTAT;
         ck_assert(conv[MC_MEAN] == 1.0);
     }
-    const double *b0 = mc.stat + (size_t)LOOP_M_BIAS * MC_NSTAT;
-    const double *b10 = mc.stat + ((size_t)10 * M + LOOP_M_BIAS) * MC_NSTAT;
+    const double *b0 = mc.stat + (size_t)loop_col(&s, LOOP_M_BIAS) * MC_NSTAT;
+    const double *b10 = mc.stat + ((size_t)10 * M + loop_col(&s, LOOP_M_BIAS)) * MC_NSTAT;
     ck_assert(b10[MC_MEAN] > b0[MC_MEAN] + 10 * (b10[MC_SE] + b0[MC_SE]));
     ck_assert(fabs(b10[MC_MEAN] - 0.1) < 5 * b10[MC_SE] + 1e-3);
     mc_result_release(&mc);
@@ -185,11 +191,11 @@ END_TEST
 /* Fig. 11 (plain MLE): no systematic drift — each generation's mean bias within 5 SE of 0. */
 START_TEST(test_fig11_no_drift)
 {
-    SimSpec s = paper_spec(&weight_none, 10000, 10000, 64);
+    SimSpec s = paper_spec("none", 10000, 10000, 64);
     McResult mc;
     ck_assert_int_eq(mc_run(&s, &mc, NULL), ERR_OK);
     for (int g = 0; g < s.generations; g++) {
-        const double *b = mc.stat + ((size_t)g * mc.nmetric + LOOP_M_BIAS) * MC_NSTAT;
+        const double *b = mc.stat + ((size_t)g * mc.nmetric + loop_col(&s, LOOP_M_BIAS)) * MC_NSTAT;
         ck_assert_msg(fabs(b[MC_MEAN]) < 5 * b[MC_SE], "g=%d bias %g +- %g", g, b[MC_MEAN],
                       b[MC_SE]);
         ck_assert(b[MC_SE] < 2e-3); /* and the test has power: SE is small */
@@ -201,7 +207,7 @@ END_TEST
 START_TEST(test_threads_identical)
 {
 #ifdef _OPENMP
-    SimSpec s = paper_spec(&weight_prev_density, 500, 500, 16);
+    SimSpec s = paper_spec("prev_density", 500, 500, 16);
     McResult a, b;
     omp_set_num_threads(1);
     mc_run(&s, &a, NULL);
