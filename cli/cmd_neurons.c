@@ -20,11 +20,12 @@ static void neurons_help(void)
     printf("usage: biasamp neurons --tables DIR [options]\n"
            "       biasamp neurons EXPERIMENT_DIR [options]   (needs the GPT-2 engine; not yet)\n\n"
            "Which neurons track bias, which track generation quality, and are the two sets\n"
-           "distinct? A neuron is in a set when its (adjusted) p-value is below alpha. The overlap\n"
-           "is compared with its expectation under independent membership by Fisher's exact test\n"
-           "(one- and two-sided), the chi-square test and the Jaccard index, overall and per\n"
-           "layer. Writes neurons_per_neuron.csv, neurons_summary.csv, neurons_layers.csv and\n"
-           "figures (neurons_scatter, neurons_pvalues, neurons_layers) into the results folder.\n\n"
+           "distinct? A neuron is in a set when its (adjusted) p-value is below alpha. The\n"
+           "overlap is compared with its expectation under independent membership by Fisher's\n"
+           "exact test (one- and two-sided), the chi-square test and the Jaccard index, overall\n"
+           "and per layer. Writes neurons_per_neuron.csv, neurons_summary.csv and\n"
+           "neurons_layers.csv, and the figures neurons_scatter, neurons_pvalues and\n"
+           "neurons_layers, into the results folder.\n\n"
            "--tables DIR re-analyses precomputed per-neuron tables: the paper authors' four CSVs\n"
            "(e.g. ../shared/data/paper-reference/Mechanistic_Interpretation); the sets use their\n"
            "Newey-West p_value columns, the scatter their Pearson r.\n\n"
@@ -67,9 +68,10 @@ static void neurons_print(const NeuronsRun *r, int lag_given)
     size_t n = res->tested;
     double pct = n ? 100.0 / (double)n : NAN;
     printf("%zu neurons (%zu layers x %zu) from %s\n", res->neurons, res->layers,
-           res->layer_size, r->tables);
-    if (lag_given) printf("note: --lag applies to model versions; the tables carry their p-values\n");
-    printf("sets: the tables' Newey-West p-value < %g, correction %s", res->alpha,
+           res->layer_size, r->source);
+    if (lag_given)
+        printf("note: --lag applies to model versions; the tables carry their own p-values\n");
+    printf("sets: %s < %g, correction %s", r->pvalue, res->alpha,
            stats_adjust_names[res->correction]);
     if (res->correction == STATS_ADJUST_BONFERRONI)
         printf(" (raw p < %.3g bias, %.3g quality)", res->bonferroni_p[NEURONS_BIAS],
@@ -131,7 +133,7 @@ int cmd_neurons(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "t:o:a:c:l:p:qh", opts, NULL)) != -1) {
         switch (c) {
-        case 't': run.tables = optarg; break;
+        case 't': run.source = optarg; break;
         case 'o': run.output = optarg; break;
         case 'a':
             if (neurons_parse_double(optarg, 0, 1, &run.opts.alpha))
@@ -170,7 +172,7 @@ int cmd_neurons(int argc, char **argv)
                                    argv[optind - 1]);
         }
     }
-    if (optind < argc && run.tables)
+    if (optind < argc && run.source)
         return cli_usage_error("neurons", "give --tables DIR or EXPERIMENT_DIR, not both");
     if (optind < argc - 1) return cli_usage_error("neurons", "one EXPERIMENT_DIR expected");
     if (optind == argc - 1) {
@@ -180,7 +182,7 @@ int cmd_neurons(int argc, char **argv)
                 argv[optind]);
         return err_exit_code(ERR_UNSUPPORTED);
     }
-    if (!run.tables) return cli_usage_error("neurons", "missing --tables DIR");
+    if (!run.source) return cli_usage_error("neurons", "missing --tables DIR");
     if (run.ext && !plot_available())
         return cli_fail("neurons", err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, "
                                                    "or use --no-plot)"));

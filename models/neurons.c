@@ -286,22 +286,47 @@ int neurons_plot(const char *dir, const NeuronsResult *res, const char *ext)
     return st;
 }
 
-int neurons_run_tables(NeuronsRun *r)
+static void neurons_run_clear(NeuronsRun *r)
 {
     memset(r->t, 0, sizeof r->t);
     memset(&r->res, 0, sizeof r->res);
-    r->dir[0] = '\0';
-    size_t layer_size = 0;
-    int st = neurons_tables_read(r->tables, r->t, &layer_size);
-    if (st) return st;
-    r->opts.layer_size = layer_size;
-    if ((st = neurons_compare(&r->t[NEURONS_BIAS], &r->t[NEURONS_QUALITY], &r->opts, &r->res)))
-        return st;
-    if ((st = paths_results_dir(r->dir, sizeof r->dir, "neurons", r->output))) return st;
-    st = neurons_write(r->dir, r->t, &r->res, &r->opts, r->tables,
-                       "table p_value (Newey-West, as released)", r->run);
+    r->dir[0] = r->pvalue[0] = '\0';
+}
+
+/* The shared tail: sets and tests, then the results folder, the tables and the figures. */
+static int neurons_run_finish(NeuronsRun *r)
+{
+    int st = neurons_compare(&r->t[NEURONS_BIAS], &r->t[NEURONS_QUALITY], &r->opts, &r->res);
+    if (!st) st = paths_results_dir(r->dir, sizeof r->dir, "neurons", r->output);
+    if (!st) st = neurons_write(r->dir, r->t, &r->res, &r->opts, r->source, r->pvalue, r->run);
     if (!st && r->ext) st = neurons_plot(r->dir, &r->res, r->ext);
     return st;
+}
+
+int neurons_run_tables(NeuronsRun *r)
+{
+    neurons_run_clear(r);
+    snprintf(r->pvalue, sizeof r->pvalue, "the tables' p_value (Newey-West, as released)");
+    size_t layer_size = 0;
+    int st = neurons_tables_read(r->source, r->t, &layer_size);
+    if (st) return st;
+    r->opts.layer_size = layer_size;
+    return neurons_run_finish(r);
+}
+
+int neurons_run_models(NeuronsRun *r, const double *X, const double *bias, const double *quality,
+                       size_t models, size_t neurons)
+{
+    neurons_run_clear(r);
+    const NeuronsOpts *o = &r->opts;
+    if (o->pvalue == NEURONS_P_PEARSON)
+        snprintf(r->pvalue, sizeof r->pvalue, "Pearson r, t(%zu)", models >= 2 ? models - 2 : 0);
+    else
+        snprintf(r->pvalue, sizeof r->pvalue, "OLS slope, Newey-West lag %d, %s reference", o->lag,
+                 o->pvalue == NEURONS_P_HAC_Z ? "normal" : "t(n-2)");
+    int st = neurons_analyze(X, bias, models, neurons, o, &r->t[NEURONS_BIAS]);
+    if (!st) st = neurons_analyze(X, quality, models, neurons, o, &r->t[NEURONS_QUALITY]);
+    return st ? st : neurons_run_finish(r);
 }
 
 void neurons_run_release(NeuronsRun *r)

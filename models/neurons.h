@@ -81,7 +81,8 @@ void neurons_result_release(NeuronsResult *res);
 
 /* Writes DIR/neurons_per_neuron.csv, DIR/neurons_summary.csv and DIR/neurons_layers.csv (kinds
  * of the same names; columns in README). `source` (e.g. the tables folder) and `pvalue` (what
- * defined the sets, e.g. "hac-z, lag 1") go into the metadata with alpha and the correction. ERR_IO on failure; no partial file is left. */
+ * defined the sets) go into the metadata with alpha and the correction. ERR_IO on failure; no
+ * partial file is left. */
 int neurons_write(const char *dir, const NeuronsTarget t[NEURONS_NTARGET],
                   const NeuronsResult *res, const NeuronsOpts *o, const char *source,
                   const char *pvalue, const RunInfo *ri);
@@ -104,21 +105,32 @@ int neurons_plot(const char *dir, const NeuronsResult *res, const char *ext);
  * files. */
 int neurons_tables_read(const char *dir, NeuronsTarget t[NEURONS_NTARGET], size_t *layer_size);
 
-/* The whole `biasamp neurons --tables DIR` run. The caller fills the inputs (opts from
- * neurons_opts_default; opts.layer_size is taken from the tables) and releases the struct, also
- * after an error. The results folder is created only once the tables have been read and
- * analysed, so bad input leaves nothing behind. */
+/* A whole run: per-neuron statistics (from tables or from model versions), the sets and tests,
+ * the CSV tables and figures. The caller fills the inputs (opts from neurons_opts_default) and
+ * releases the struct, also after an error. The results folder is created only once the analysis
+ * has succeeded, so bad input leaves nothing behind. */
 typedef struct NeuronsRun {
-    const char *tables; /* the tables folder */
+    const char *source; /* the tables folder, or the experiment (CSV metadata `source`) */
     const char *output; /* results folder (created; may exist); NULL: results/neurons_<stamp> */
     const char *ext;    /* figures: "png" or "svg"; NULL: CSV tables only */
     const RunInfo *run; /* CSV metadata; may be NULL */
     NeuronsOpts opts;
     char dir[4096];                   /* out: the results folder used */
+    char pvalue[96];                  /* out: what defined the sets, for people and metadata */
     NeuronsTarget t[NEURONS_NTARGET]; /* out: per-neuron statistics */
     NeuronsResult res;                /* out: sets and tests */
 } NeuronsRun;
+
+/* `biasamp neurons --tables DIR`: neurons_tables_read(r->source), then the shared tail
+ * (compare, write, plot); opts.layer_size comes from the tables. */
 int neurons_run_tables(NeuronsRun *r);
+
+/* `biasamp neurons EXPERIMENT_DIR`, the plug-in point for the GPT-2 engine: X [models][neurons]
+ * per-neuron scalars (layer-major neurons, opts.layer_size per layer, e.g. 768), bias and quality
+ * [models] targets, models ordered by setup then generation. neurons_analyze for each target,
+ * then the same tail as neurons_run_tables. */
+int neurons_run_models(NeuronsRun *r, const double *X, const double *bias, const double *quality,
+                       size_t models, size_t neurons);
 void neurons_run_release(NeuronsRun *r);
 
 #endif

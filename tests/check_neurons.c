@@ -385,12 +385,13 @@ START_TEST(test_tables_fixture)
 }
 END_TEST
 
-/* A fixture with one file replaced; reading it must fail with `code` and a message holding `has`. */
+/* A fixture with one file replaced; reading must fail with `code` and a message holding `has`. */
 static void expect_bad(const char *name, const char *text, int code, const char *has)
 {
     char dir[64];
-    make_fixture(dir, strcmp(name, REG_B) ? fix_reg_b : NULL, strcmp(name, REG_Q) ? fix_reg_q : NULL,
-                 strcmp(name, PEA_B) ? fix_pea_b : NULL, strcmp(name, PEA_Q) ? fix_pea_q : NULL);
+    make_fixture(dir, strcmp(name, REG_B) ? fix_reg_b : NULL,
+                 strcmp(name, REG_Q) ? fix_reg_q : NULL, strcmp(name, PEA_B) ? fix_pea_b : NULL,
+                 strcmp(name, PEA_Q) ? fix_pea_q : NULL);
     if (text) write_file(dir, name, text);
     NeuronsTarget t[NEURONS_NTARGET];
     size_t U;
@@ -455,7 +456,7 @@ START_TEST(test_run_tables_outputs)
     ck_assert_ptr_nonnull(mkdtemp(out));
     int plot = plot_available();
     if (!plot) printf("check_neurons: gnuplot absent, figures not checked\n");
-    NeuronsRun run = {.tables = dir, .output = out, .ext = plot ? "svg" : NULL};
+    NeuronsRun run = {.source = dir, .output = out, .ext = plot ? "svg" : NULL};
     neurons_opts_default(&run.opts);
     int st = neurons_run_tables(&run);
     ck_assert_msg(st == ERR_OK, "%s", err_msg());
@@ -493,6 +494,38 @@ START_TEST(test_run_tables_outputs)
     }
     neurons_run_release(&run);
     remove_tree(dir);
+    remove_tree(out);
+}
+END_TEST
+
+START_TEST(test_run_models)
+{
+    /* the plug-in point for model versions: synthetic X, both targets, the whole tail */
+    double X[M * J], bias[M], quality[M];
+    synthetic(X, bias, quality);
+    char out[64], path[256], kind[64];
+    strcpy(out, "/tmp/biasamp_neurons_models_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(out));
+    NeuronsRun run = {.source = "synthetic", .output = out};
+    neurons_opts_default(&run.opts);
+    run.opts.layer_size = 3;
+    ck_assert_msg(neurons_run_models(&run, X, bias, quality, M, J) == ERR_OK, "%s", err_msg());
+    ck_assert_str_eq(run.pvalue, "OLS slope, Newey-West lag 1, normal reference");
+    ck_assert(run.res.tested == 5 && run.res.count[0] == 2 && run.res.count[1] == 2);
+    ck_assert_uint_eq(run.res.both, 1);
+    snprintf(path, sizeof path, "%s/neurons_per_neuron.csv", out);
+    ck_assert_int_eq(read_csv(path, kind, sizeof kind), J);
+    neurons_run_release(&run);
+    /* bad input: an error, and no results folder is made */
+    X[5] = INFINITY;
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/never", out);
+    NeuronsRun bad = {.source = "synthetic", .output = sub};
+    neurons_opts_default(&bad.opts);
+    ck_assert_int_eq(neurons_run_models(&bad, X, bias, quality, M, J), ERR_INVAL);
+    struct stat sb;
+    ck_assert_int_ne(stat(sub, &sb), 0);
+    neurons_run_release(&bad);
     remove_tree(out);
 }
 END_TEST
@@ -554,6 +587,7 @@ Suite *suite_neurons(void)
     tcase_add_test(tc, test_tables_fixture);
     tcase_add_test(tc, test_tables_errors);
     tcase_add_test(tc, test_run_tables_outputs);
+    tcase_add_test(tc, test_run_models);
     tcase_add_test(tc, test_cli_exit_codes);
     suite_add_tcase(s, tc);
     return s;
