@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "err.h"
+#include "progress.h"
 #include "rng.h"
 #include "xalloc.h"
 
@@ -364,8 +366,10 @@ static uint64_t get_le(const unsigned char *p, int n)
     return v;
 }
 
-int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c, const CorpusSet *s,
-                        uint64_t tokens[CORPUS_NCLASS])
+/* corpus_tokens_write with a thread count and an optional progress line (*done articles so far,
+ * advanced by this set's size). */
+static int tokens_write(const char *path, const Tokenizer *tok, const Corpus *c, const CorpusSet *s,
+                        uint64_t tokens[CORPUS_NCLASS], int threads, Progress *pr, long *done)
 {
     enum { CHUNK = 512 };
     int eot = tokenizer_eot(tok), V = tokenizer_vocab_size(tok);
@@ -386,7 +390,7 @@ int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c,
             docs[i] = corpus_format(&c->a[s->idx[at + i]], &lens[i]);
             ids[i] = (TokenizerIds){0};
         }
-        tokenizer_encode_batch(tok, (const char *const *)docs, lens, n, 0, 0, ids);
+        tokenizer_encode_batch(tok, (const char *const *)docs, lens, n, 0, threads, ids);
         for (size_t i = 0; i < n; i++) {
             tokenizer_ids_push(&ids[i], eot);
             if (ids[i].n * dtype > cap_buf) buf = xrealloc(buf, cap_buf = 2 * ids[i].n * dtype);
@@ -403,6 +407,7 @@ int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c,
             free(docs[i]);
             tokenizer_ids_release(&ids[i]);
         }
+        if (pr) progress_update(pr, *done += (long)n);
     }
     free(buf);
     put_u32(hdr + 8, CORPUS_TOKENS_VERSION);
@@ -414,6 +419,12 @@ int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c,
     if (tokens)
         for (int k = 0; k < CORPUS_NCLASS; k++) tokens[k] = per[k];
     return ERR_OK;
+}
+
+int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c, const CorpusSet *s,
+                        uint64_t tokens[CORPUS_NCLASS])
+{
+    return tokens_write(path, tok, c, s, tokens, 0, NULL, NULL);
 }
 
 int corpus_tokens_read(const char *path, TokenizerIds *out, int *vocab_size)
@@ -458,13 +469,63 @@ done:
     return st;
 }
 
-int corpus_write_plan(const char *dir, const Tokenizer *tok, const Corpus *c, const CorpusPlan *p,
-                      uint64_t summary[CORPUS_NSETS][CORPUS_NCLASS][2])
+/* summary.csv: one row per (set, class), numeric codes; names in the metadata. */
+static int write_summary(const char *path, const CorpusWriteOpts *o, int V,
+                         uint64_t sum[CORPUS_NSETS][CORPUS_NCLASS][2])
 {
+    static const char *const cols[] = {"set", "class", "articles", "tokens"};
+    static const char *const cls[CORPUS_NCLASS] = {"left", "center", "right"};
+    char codes[512];
+    size_t k = 0;
+    CsvLog *log;
+    int st = csvlog_open(&log, path, "corpus_summary", o->run);
+    if (st) return st;
+    for (int j = 0; j < CORPUS_NSETS; j++)
+        k += (size_t)snprintf(codes + k, sizeof codes - k, "%s%d:%s", j ? " " : "", j,
+                              corpus_set_name(j));
+    csvlog_meta(log, "set_codes", "%s", codes);
+    csvlog_meta(log, "class_codes", "0:%s 1:%s 2:%s", cls[0], cls[1], cls[2]);
+    if (o->plan) {
+        const CorpusPlanOpts *p = o->plan;
+        csvlog_meta(log, "plan_seed", "%llu", (unsigned long long)p->seed);
+        csvlog_meta(log, "per_class", "%d", p->per_class);
+        csvlog_meta(log, "center_only", "%d", p->center_only);
+        csvlog_meta(log, "quality", "%d", p->quality);
+        csvlog_meta(log, "mix", "%.17g %.17g %.17g", p->mix[0], p->mix[1], p->mix[2]);
+    }
+    const char *where[2][2] = {{"data", o->data}, {"vocab", o->vocab}};
+    for (int j = 0; j < 2; j++)
+        if (where[j][1]) { /* a path is user input: keep the metadata one line */
+            char *v = xstrdup(where[j][1]);
+            for (char *q = v; *q; q++)
+                if (*q == '\n' || *q == '\r') *q = ' ';
+            csvlog_meta(log, where[j][0], "%s", v);
+            free(v);
+        }
+    csvlog_meta(log, "vocab_size", "%d", V);
+    csvlog_meta(log, "token_dtype_bytes", "%d", V <= 65536 ? 2 : 4);
+    csvlog_meta(log, "eot_per_document", "1");
+    st = csvlog_header(log, cols, 4);
+    for (int j = 0; !st && j < CORPUS_NSETS; j++)
+        for (int c = 0; !st && c < CORPUS_NCLASS; c++)
+            st = csvlog_row(log, (double[]){j, c, (double)sum[j][c][0], (double)sum[j][c][1]});
+    int st2 = csvlog_close(log, !st);
+    return st ? st : st2;
+}
+
+int corpus_write_plan(const char *dir, const Tokenizer *tok, const Corpus *c, const CorpusPlan *p,
+                      const CorpusWriteOpts *o, uint64_t summary[CORPUS_NSETS][CORPUS_NCLASS][2])
+{
+    static const CorpusWriteOpts none = {0};
+    if (!o) o = &none;
     size_t n = strlen(dir) + 64;
     char *path = xmalloc(n);
     int st = ERR_OK;
     uint64_t sum[CORPUS_NSETS][CORPUS_NCLASS][2] = {{{0}}};
+    long total = 0, done = 0;
+    for (int k = 0; k < CORPUS_NSETS; k++) total += (long)p->set[k].n;
+    Progress pr;
+    if (o->progress) progress_start(&pr, "tokenising articles", total);
     for (int k = 0; k < CORPUS_NSETS && !st; k++) {
         const CorpusSet *s = &p->set[k];
         snprintf(path, n, "%s/%s.ids", dir, corpus_set_name(k));
@@ -479,26 +540,71 @@ int corpus_write_plan(const char *dir, const Tokenizer *tok, const Corpus *c, co
         uint64_t tokens[CORPUS_NCLASS];
         corpus_set_counts(c, s, counts);
         snprintf(path, n, "%s/%s.tok", dir, corpus_set_name(k));
-        if (!st) st = corpus_tokens_write(path, tok, c, s, tokens);
+        if (!st)
+            st = tokens_write(path, tok, c, s, tokens, o->threads, o->progress ? &pr : NULL, &done);
         for (int cls = 0; !st && cls < CORPUS_NCLASS; cls++)
             sum[k][cls][0] = counts[cls], sum[k][cls][1] = tokens[cls];
     }
+    if (o->progress) progress_end(&pr);
     if (!st) {
         snprintf(path, n, "%s/summary.csv", dir);
-        FILE *f = fopen(path, "w");
-        if (!f) {
-            st = err_set(ERR_IO, "cannot create '%s': %s", path, strerror(errno));
-        } else {
-            static const char *cls[] = {"left", "center", "right"};
-            fprintf(f, "# kind=corpus_summary\nset,class,articles,tokens\n");
-            for (int k = 0; k < CORPUS_NSETS; k++)
-                for (int j = 0; j < CORPUS_NCLASS; j++)
-                    fprintf(f, "%s,%s,%llu,%llu\n", corpus_set_name(k), cls[j],
-                            (unsigned long long)sum[k][j][0], (unsigned long long)sum[k][j][1]);
-            if (ferror(f) | fclose(f)) st = err_set(ERR_IO, "cannot write '%s'", path);
-        }
+        st = write_summary(path, o, tokenizer_vocab_size(tok), sum);
     }
     if (summary) memcpy(summary, sum, sizeof sum);
+    free(path);
+    return st;
+}
+
+/* ---- One call ------------------------------------------------------------------------------- */
+
+const char *const corpus_abp_files[7] = {"articles.jsonl.gz",       "splits/random/train.tsv",
+                                         "splits/random/valid.tsv", "splits/random/test.tsv",
+                                         "splits/media/train.tsv",  "splits/media/valid.tsv",
+                                         "splits/media/test.tsv"};
+
+static double wall(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int corpus_build(const CorpusBuildOpts *o, CorpusBuildResult *r)
+{
+    memset(r, 0, sizeof *r);
+    double t0 = wall();
+    size_t n = strlen(o->abp_dir) + 64;
+    char *path = xmalloc(n);
+    Corpus *c = NULL;
+    Tokenizer *tok = NULL;
+    CorpusSet sp[6] = {{0}};
+    CorpusPlan plan = {{{0}}};
+    snprintf(path, n, "%s/%s", o->abp_dir, corpus_abp_files[0]);
+    int st = corpus_load(&c, path);
+    for (int k = 0; k < 6 && !st; k++) {
+        snprintf(path, n, "%s/%s", o->abp_dir, corpus_abp_files[k + 1]);
+        st = corpus_split_load(c, path, &sp[k]);
+    }
+    if (!st) st = tokenizer_load_dir(&tok, o->vocab_dir);
+    if (!st && tokenizer_eot(tok) < 0)
+        st = err_set(ERR_INVAL, "%s: the vocabulary has no %s token", o->vocab_dir,
+                     TOKENIZER_EOT_TEXT);
+    if (!st) st = corpus_plan(c, sp, &o->plan, &plan);
+    if (!st) {
+        r->n_articles = c->n;
+        for (size_t i = 0; i < c->n; i++) r->by_class[c->a[i].bias]++;
+        r->vocab_size = tokenizer_vocab_size(tok);
+        r->load_s = wall() - t0;
+        CorpusWriteOpts w = o->write;
+        w.plan = &o->plan, w.vocab = o->vocab_dir, w.data = o->abp_dir;
+        t0 = wall();
+        st = corpus_write_plan(o->out_dir, tok, c, &plan, &w, r->summary);
+        r->write_s = wall() - t0;
+    }
+    corpus_plan_release(&plan);
+    for (int k = 0; k < 6; k++) corpus_set_release(&sp[k]);
+    tokenizer_free(tok);
+    corpus_free(c);
     free(path);
     return st;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "csvlog.h"
 #include "tokenizer.h"
 
 enum { CORPUS_LEFT = 0, CORPUS_CENTER = 1, CORPUS_RIGHT = 2, CORPUS_NCLASS = 3 }; /* ABP's bias */
@@ -105,10 +106,50 @@ int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c,
  * dtype, a size that disagrees with n_tokens, or a token >= vocab_size. */
 int corpus_tokens_read(const char *path, TokenizerIds *out, int *vocab_size);
 
-/* Writes every set of the plan into dir: <name>.ids (one article ID per line), <name>.tok, and
- * summary.csv (set, class, articles, tokens). summary (may be NULL) receives
- * [set][class] = {articles, tokens}. */
+/* How corpus_write_plan writes. A zero struct (or NULL) means: no run metadata, OpenMP's default
+ * thread count, no progress line. */
+typedef struct {
+    const RunInfo *run;         /* command line, seed, config hash for the summary (may be NULL) */
+    const CorpusPlanOpts *plan; /* the plan's options, recorded in the summary (may be NULL) */
+    const char *vocab;          /* where the vocabulary came from, recorded (may be NULL) */
+    const char *data;           /* where the corpus came from, recorded (may be NULL) */
+    int threads;                /* encoding threads; <= 0: OpenMP's default */
+    int progress;               /* a progress line (common/progress) while tokenising */
+} CorpusWriteOpts;
+
+/* Writes every set of the plan into dir (which must exist): <name>.ids (one article ID per line,
+ * corpus order), <name>.tok, and summary.csv (csvlog, kind=corpus_summary; numeric columns set,
+ * class, articles, tokens with the codes of corpus_set_name() and CORPUS_LEFT.. written in the
+ * metadata as set_codes= and class_codes=). summary.csv is written last, so its presence marks a
+ * complete folder. summary (may be NULL) receives [set][class] = {articles, tokens}. ERR_IO on
+ * write failure. */
 int corpus_write_plan(const char *dir, const Tokenizer *tok, const Corpus *c, const CorpusPlan *p,
-                      uint64_t summary[CORPUS_NSETS][CORPUS_NCLASS][2]);
+                      const CorpusWriteOpts *o, uint64_t summary[CORPUS_NSETS][CORPUS_NCLASS][2]);
+
+/* ---- One call: ABP folder -> every set (what `biasamp corpus` runs) -------------------------- */
+
+/* The file names under the ABP folder: articles.jsonl.gz, then splits/random/{train,valid,test}.tsv
+ * and splits/media/{train,valid,test}.tsv in the order corpus_plan expects. */
+extern const char *const corpus_abp_files[7];
+
+typedef struct {
+    const char *abp_dir;   /* the Article-Bias-Prediction folder (corpus_abp_files under it) */
+    const char *vocab_dir; /* encoder.json + vocab.bpe; the vocabulary needs an EOT token */
+    const char *out_dir;   /* existing output folder */
+    CorpusPlanOpts plan;
+    CorpusWriteOpts write; /* .plan, .vocab and .data are filled in by corpus_build */
+} CorpusBuildOpts;
+
+typedef struct {
+    size_t n_articles; /* in the corpus */
+    size_t by_class[CORPUS_NCLASS];
+    int vocab_size;
+    uint64_t summary[CORPUS_NSETS][CORPUS_NCLASS][2]; /* {articles, tokens} */
+    double load_s, write_s; /* wall seconds: loading + planning, tokenising + writing */
+} CorpusBuildResult;
+
+/* Loads the corpus and its six split files, loads the vocabulary, plans the sets and writes them
+ * with corpus_write_plan. Errors are those of the steps, each naming its file. */
+int corpus_build(const CorpusBuildOpts *o, CorpusBuildResult *r);
 
 #endif

@@ -3,6 +3,7 @@
  * files (round trip through a tokenizer trained here, corrupt files). */
 #include <check.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,42 @@ START_TEST(test_plan_rules)
 }
 END_TEST
 
+/* summary.csv: metadata naming the codes, the header, then one numeric row per (set, class)
+ * agreeing with sum; the vocab metadata line equals vocab_line if given. */
+static void ck_summary(const char *path, const char *vocab_line,
+                       uint64_t sum[CORPUS_NSETS][CORPUS_NCLASS][2])
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    int rows = 0, header = 0, codes = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#') {
+            codes += strncmp(line, "# set_codes=0:finetune 1:finetune_center 2:quality", 50) == 0;
+            codes += strcmp(line, "# class_codes=0:left 1:center 2:right\n") == 0;
+            if (vocab_line && strncmp(line, "# vocab=", 8) == 0) ck_assert_str_eq(line, vocab_line);
+            continue;
+        }
+        if (!header++) {
+            ck_assert_str_eq(line, "set,class,articles,tokens\n");
+            continue;
+        }
+        int k, j;
+        unsigned long long a, t;
+        char end;
+        ck_assert_msg(sscanf(line, "%d,%d,%llu,%llu%c", &k, &j, &a, &t, &end) == 5 && end == '\n',
+                      "not a numeric row: %s", line);
+        ck_assert_int_eq(k, rows / CORPUS_NCLASS);
+        ck_assert_int_eq(j, rows % CORPUS_NCLASS);
+        ck_assert_uint_eq(a, sum[k][j][0]);
+        ck_assert_uint_eq(t, sum[k][j][1]);
+        rows++;
+    }
+    fclose(f);
+    ck_assert_int_eq(codes, 2);
+    ck_assert_int_eq(rows, CORPUS_NSETS * CORPUS_NCLASS);
+}
+
 START_TEST(test_token_files)
 {
     Corpus *c = load_ok();
@@ -271,7 +308,8 @@ START_TEST(test_token_files)
     tokenizer_trainer_free(tr);
 
     uint64_t sum[CORPUS_NSETS][CORPUS_NCLASS][2];
-    ck_assert_msg(corpus_write_plan(dir, t, c, &p, sum) == ERR_OK, "%s", err_msg());
+    CorpusWriteOpts wo = {.plan = &o, .vocab = "trained\nhere", .threads = 2};
+    ck_assert_msg(corpus_write_plan(dir, t, c, &p, &wo, sum) == ERR_OK, "%s", err_msg());
     ck_assert_uint_eq(sum[CORPUS_SET_FINETUNE][CORPUS_RIGHT][0], 3);
     TokenizerIds ids = {0};
     int V;
@@ -291,19 +329,14 @@ START_TEST(test_token_files)
     }
     ck_assert_str_eq(text, expect);
     free(text);
-    FILE *f = fopen(path_of("summary.csv"), "r");
-    char line[256];
-    int lines = 0;
-    while (fgets(line, sizeof line, f)) lines++;
-    fclose(f);
-    ck_assert_int_eq(lines, 2 + CORPUS_NSETS * CORPUS_NCLASS);
+    ck_summary(path_of("summary.csv"), "# vocab=trained here\n", sum); /* newline replaced */
     /* Corrupt files: truncated, bad magic, token out of range. */
     ck_assert_int_eq(truncate(path_of("finetune.tok"), 32 + 2 * 5), 0);
     ck_assert_int_eq(corpus_tokens_read(path_of("finetune.tok"), &ids, NULL), ERR_INVAL);
     ck_assert_ptr_nonnull(strstr(err_msg(), "file size disagrees"));
     write_text("x.tok", "NOTATOKENFILE...................");
     ck_assert_int_eq(corpus_tokens_read(path_of("x.tok"), &ids, NULL), ERR_INVAL);
-    f = fopen(path_of("quality.tok"), "r+b");
+    FILE *f = fopen(path_of("quality.tok"), "r+b");
     fseek(f, 32, SEEK_SET);
     fputc(0xff, f), fputc(0xff, f);
     fclose(f);
@@ -314,6 +347,86 @@ START_TEST(test_token_files)
     corpus_plan_release(&p);
     for (int k = 0; k < 6; k++) corpus_set_release(&sp[k]);
     corpus_free(c);
+}
+END_TEST
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+    char cmd[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(system(cmd) == 0, "%s", cmd);
+}
+
+START_TEST(test_build)
+{
+    /* The ABP layout (media = random), a vocabulary trained on the corpus, an output folder. */
+    sh("cd '%s' && mkdir -p abp/splits/random abp/splits/media vocab out && "
+       "cp articles.jsonl.gz abp/",
+       dir);
+    static const char *part[] = {"train", "valid", "test"};
+    for (int k = 0; k < 3; k++) {
+        char cp[128];
+        snprintf(cp, sizeof cp, "random_%s.tsv", part[k]);
+        sh("cd '%s' && cp %s abp/splits/random/%s.tsv && cp %s abp/splits/media/%s.tsv", dir, cp,
+           part[k], cp, part[k]);
+    }
+    Corpus *c = load_ok();
+    TokenizerTrainer *tr = tokenizer_trainer_alloc();
+    for (size_t i = 0; i < corpus_size(c); i++) {
+        size_t n;
+        char *s = corpus_format(corpus_get(c, i), &n);
+        tokenizer_trainer_add(tr, s, n);
+        free(s);
+    }
+    corpus_free(c);
+    TokenizerTrainOpts to = {300, 2};
+    Tokenizer *t;
+    ck_assert_int_eq(tokenizer_trainer_run(tr, &to, &t), ERR_OK);
+    tokenizer_trainer_free(tr);
+    ck_assert_int_eq(tokenizer_save_dir(t, path_of("vocab")), ERR_OK);
+    tokenizer_free(t);
+
+    char abp[128], vocab[128], out[128];
+    snprintf(abp, sizeof abp, "%s", path_of("abp"));
+    snprintf(vocab, sizeof vocab, "%s", path_of("vocab"));
+    snprintf(out, sizeof out, "%s", path_of("out"));
+    CorpusBuildOpts o = {abp, vocab, out, {1, 3, 4, 2, {0.1, 0.45, 0.45}}, {.threads = 1}};
+    CorpusBuildResult r;
+    ck_assert_msg(corpus_build(&o, &r) == ERR_OK, "%s", err_msg());
+    ck_assert_uint_eq(r.n_articles, N_ART);
+    ck_assert_uint_eq(r.by_class[CORPUS_CENTER], N_ART / 3);
+    ck_assert_int_eq(r.vocab_size, 300);
+    ck_assert_uint_eq(r.summary[CORPUS_SET_FINETUNE][CORPUS_LEFT][0], 3);
+    ck_assert_uint_eq(r.summary[CORPUS_SET_FINETUNE_CENTER][CORPUS_CENTER][0], 4);
+    ck_assert_uint_eq(r.summary[CORPUS_SET_QUALITY][0][0] + r.summary[CORPUS_SET_QUALITY][1][0] +
+                          r.summary[CORPUS_SET_QUALITY][2][0],
+                      2);
+    ck_summary(path_of("out/summary.csv"), NULL, r.summary);
+    TokenizerIds ids = {0};
+    int V;
+    ck_assert_int_eq(corpus_tokens_read(path_of("out/pretrain.tok"), &ids, &V), ERR_OK);
+    ck_assert_uint_eq(ids.n, r.summary[CORPUS_SET_PRETRAIN][0][1] +
+                                 r.summary[CORPUS_SET_PRETRAIN][1][1] +
+                                 r.summary[CORPUS_SET_PRETRAIN][2][1]);
+    tokenizer_ids_release(&ids);
+    ck_assert_int_eq(access(path_of("out/media_test.ids"), R_OK), 0);
+
+    /* Errors name the file: a missing split, a missing vocabulary, a bad option. */
+    sh("rm '%s/abp/splits/media/valid.tsv'", dir);
+    ck_assert_int_eq(corpus_build(&o, &r), ERR_IO);
+    ck_assert_msg(strstr(err_msg(), "splits/media/valid.tsv"), "%s", err_msg());
+    sh("cd '%s' && cp random_valid.tsv abp/splits/media/valid.tsv", dir);
+    o.vocab_dir = abp;
+    ck_assert_int_eq(corpus_build(&o, &r), ERR_IO);
+    ck_assert_msg(strstr(err_msg(), "encoder.json"), "%s", err_msg());
+    o.vocab_dir = vocab;
+    o.plan.per_class = 100;
+    ck_assert_int_eq(corpus_build(&o, &r), ERR_INVAL);
+    ck_assert_msg(strstr(err_msg(), "fine-tuning needs"), "%s", err_msg());
 }
 END_TEST
 
@@ -329,6 +442,7 @@ Suite *suite_corpus(void)
     tcase_add_test(tc, test_split_errors);
     tcase_add_test(tc, test_plan_rules);
     tcase_add_test(tc, test_token_files);
+    tcase_add_test(tc, test_build);
     suite_add_tcase(s, tc);
     return s;
 }
