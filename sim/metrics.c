@@ -282,12 +282,12 @@ void loop_metrics(const SimSpec *s, const double *theta, const FitInfo *fi, doub
                                                                           : sqrt(s->theta_data[1]);
         double mf = theta[0], sf = f->type == &dist_gaussian ? theta[1] : sqrt(theta[1]);
         double dm = ms - mf, r = ss / sf;
-        row[s->col[LOOP_M_KL]] = -log(r) + 0.5 * (r * r + dm * dm / (sf * sf)) - 0.5;
+        row[s->col[LOOP_M_KL]] = fmax(0, -log(r) + 0.5 * (r * r + dm * dm / (sf * sf)) - 0.5);
         if (tvc >= 0) row[tvc] = tv_gauss(ms, ss, mf, sf);
         row[s->col[LOOP_M_W2]] = sqrt(dm * dm + (ss - sf) * (ss - sf));
     } else {
         int closed = same_family(s) && f->type->kl;
-        if (closed) row[s->col[LOOP_M_KL]] = f->type->kl(f, s->theta_data, theta);
+        if (closed) row[s->col[LOOP_M_KL]] = fmax(0, f->type->kl(f, s->theta_data, theta));
         if (f->type == &dist_linreg && closed) {
             if (tvc >= 0) row[tvc] = tv_linreg(s, s->theta_data, theta);
         } else if (is_cat(f) && closed) {
@@ -298,7 +298,7 @@ void loop_metrics(const SimSpec *s, const double *theta, const FitInfo *fi, doub
                    (tvc >= 0 || !closed)) {
             double kl, tv;
             kl_tv_numeric(s, theta, closed ? NULL : &kl, tvc >= 0 ? &tv : NULL);
-            if (!closed) row[s->col[LOOP_M_KL]] = kl;
+            if (!closed) row[s->col[LOOP_M_KL]] = fmax(0, kl);
             if (tvc >= 0) row[tvc] = tv;
         }
         if (s->col[LOOP_M_W2] >= 0) row[s->col[LOOP_M_W2]] = w2_gauss_nd(d, s->theta_data, theta);

@@ -162,6 +162,9 @@ int simcfg_spec(const Cfg *c, const SimConfig *sc, SimSpec *spec)
     spec->boost = sc->boost;
     spec->best_of = (int)sc->best_of;
     spec->statistic = (LoopStatistic)sc->statistic;
+    /* a categorical model's natural statistic is a class share, not the mean class index */
+    if (ft == &dist_categorical && strcmp(cfg_origin(c, "sim.statistic"), "default") == 0)
+        spec->statistic = LOOP_STAT_SHARE;
     spec->q = sc->quantile;
     spec->mode = (LoopMode)sc->mode;
     spec->rho = sc->rho;
