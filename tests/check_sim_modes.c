@@ -156,7 +156,8 @@ START_TEST(test_bad_configs)
     expect_bad("[sim]\nfamily = gaussian\nweight = category\n[data]\nfamily = gaussian\n"
                "params = 0 1\n", 3, "categorical");
     expect_bad("[sim]\nfamily = poisson\n[data]\nfamily = gaussian\nparams = 0 1\n", 4, "counts");
-    expect_bad("[sim]\nfamily = categorical\nk = 3\nclass = 4\n[data]\nfamily = categorical\n", 4,
+    expect_bad("[sim]\nfamily = categorical\nk = 3\nclass = 4\n[data]\nfamily = categorical\n"
+               "params =\n", 4,
                "not a class");
     expect_bad("[sim]\nschedule = linear\ngrowth = -5000\ngenerations = 5\n", 3, "outside");
     expect_bad("[sim]\nmode = preserve_pool\nscope = all\nweight = best_of_k\n", 3, "pool");
