@@ -67,8 +67,8 @@ static void neurons_print(const NeuronsRun *r, int lag_given)
     size_t nb = res->count[NEURONS_BIAS], nq = res->count[NEURONS_QUALITY], a = res->both;
     size_t n = res->tested;
     double pct = n ? 100.0 / (double)n : NAN;
-    printf("%zu neurons (%zu layers x %zu) from %s\n", res->neurons, res->layers,
-           res->layer_size, r->source);
+    printf("%zu neurons (%zu layers x %zu) from %s\n", res->neurons, res->layers, res->layer_size,
+           r->source);
     if (lag_given)
         printf("note: --lag applies to model versions; the tables carry their own p-values\n");
     printf("sets: %s < %g, correction %s", r->pvalue, res->alpha,

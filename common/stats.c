@@ -165,20 +165,24 @@ int stats_fisher2x2(unsigned long a, unsigned long b, unsigned long c, unsigned 
     }
     double p = 0;
     if (stats_hyper_logpmf(lo, n1, n2, t) <= thr) { /* last k in [lo, m) with pmf <= thr */
-        unsigned i = lo, j = m;                      /* invariant: ok(i), !ok(j) */
+        unsigned i = lo, j = m;                     /* invariant: ok(i), !ok(j) */
         while (j - i > 1) {
             unsigned mid = i + (j - i) / 2;
-            if (stats_hyper_logpmf(mid, n1, n2, t) <= thr) i = mid;
-            else j = mid;
+            if (stats_hyper_logpmf(mid, n1, n2, t) <= thr)
+                i = mid;
+            else
+                j = mid;
         }
         p += gsl_cdf_hypergeometric_P(i, n1, n2, t);
     }
     if (stats_hyper_logpmf(hi, n1, n2, t) <= thr) { /* first k in (m, hi] with pmf <= thr */
-        unsigned i = m, j = hi;                      /* invariant: !ok(i), ok(j) */
+        unsigned i = m, j = hi;                     /* invariant: !ok(i), ok(j) */
         while (j - i > 1) {
             unsigned mid = i + (j - i) / 2;
-            if (stats_hyper_logpmf(mid, n1, n2, t) <= thr) j = mid;
-            else i = mid;
+            if (stats_hyper_logpmf(mid, n1, n2, t) <= thr)
+                j = mid;
+            else
+                i = mid;
         }
         p += gsl_cdf_hypergeometric_Q(j - 1, n1, n2, t);
     }

@@ -68,7 +68,7 @@ int neurons_analyze(const double *X, const double *target, size_t models, size_t
         out->se[j] = ols.se_hac;
         out->p_z[j] = ols.p_z;
         out->p_t[j] = ols.p_t;
-        out->p[j] = o->pvalue == NEURONS_P_HAC_Z ? ols.p_z
+        out->p[j] = o->pvalue == NEURONS_P_HAC_Z   ? ols.p_z
                     : o->pvalue == NEURONS_P_HAC_T ? ols.p_t
                                                    : out->p_r[j];
     }
@@ -93,8 +93,7 @@ int neurons_compare(const NeuronsTarget *bias, const NeuronsTarget *quality, con
     memset(res, 0, sizeof *res);
     size_t N = bias->neurons;
     if (quality->neurons != N)
-        return err_set(ERR_INVAL, "neurons: %zu bias vs %zu quality neurons", N,
-                       quality->neurons);
+        return err_set(ERR_INVAL, "neurons: %zu bias vs %zu quality neurons", N, quality->neurons);
     if (!(o->alpha > 0 && o->alpha < 1))
         return err_set(ERR_INVAL, "neurons: alpha %g outside (0, 1)", o->alpha);
     if (o->correction < 0 || o->correction >= STATS_NADJUST)
@@ -166,28 +165,42 @@ static int neurons_open(CsvLog **log, const char *dir, const char *kind, const R
 }
 
 static const char *const per_neuron_cols[] = {
-    "layer",   "unit",       "r_bias",       "p_r_bias",    "beta_bias",   "se_bias",
-    "p_z_bias", "p_t_bias",  "p_bias",       "p_adj_bias",  "in_bias",     "r_quality",
-    "p_r_quality", "beta_quality", "se_quality", "p_z_quality", "p_t_quality", "p_quality",
-    "p_adj_quality", "in_quality", "set"};
+    "layer",         "unit",         "r_bias",     "p_r_bias",    "beta_bias",   "se_bias",
+    "p_z_bias",      "p_t_bias",     "p_bias",     "p_adj_bias",  "in_bias",     "r_quality",
+    "p_r_quality",   "beta_quality", "se_quality", "p_z_quality", "p_t_quality", "p_quality",
+    "p_adj_quality", "in_quality",   "set"};
 #define PER_NEURON_NCOL ((int)(sizeof per_neuron_cols / sizeof per_neuron_cols[0]))
 
-static const char *const summary_cols[] = {
-    "neurons",          "tested",          "layers",         "alpha",
-    "n_bias",           "n_quality",       "n_both",         "n_neither",
-    "expected_both",    "overlap_ratio",   "jaccard",        "jaccard_expected",
-    "odds_ratio",       "fisher_p_less",   "fisher_p_greater", "fisher_p_two_sided",
-    "chisq",            "chisq_p",         "chisq_yates",    "chisq_yates_p",
-    "bonferroni_p_bias", "bonferroni_p_quality"};
+static const char *const summary_cols[] = {"neurons",
+                                           "tested",
+                                           "layers",
+                                           "alpha",
+                                           "n_bias",
+                                           "n_quality",
+                                           "n_both",
+                                           "n_neither",
+                                           "expected_both",
+                                           "overlap_ratio",
+                                           "jaccard",
+                                           "jaccard_expected",
+                                           "odds_ratio",
+                                           "fisher_p_less",
+                                           "fisher_p_greater",
+                                           "fisher_p_two_sided",
+                                           "chisq",
+                                           "chisq_p",
+                                           "chisq_yates",
+                                           "chisq_yates_p",
+                                           "bonferroni_p_bias",
+                                           "bonferroni_p_quality"};
 #define SUMMARY_NCOL ((int)(sizeof summary_cols / sizeof summary_cols[0]))
 
-static const char *const layer_cols[] = {"layer",  "neurons", "tested",       "n_bias",
-                                         "n_quality", "n_both", "expected_both"};
+static const char *const layer_cols[] = {"layer",     "neurons", "tested",       "n_bias",
+                                         "n_quality", "n_both",  "expected_both"};
 #define LAYER_NCOL ((int)(sizeof layer_cols / sizeof layer_cols[0]))
 
-int neurons_write(const char *dir, const NeuronsTarget t[NEURONS_NTARGET],
-                  const NeuronsResult *res, const NeuronsOpts *o, const char *source,
-                  const char *pvalue, const RunInfo *ri)
+int neurons_write(const char *dir, const NeuronsTarget t[NEURONS_NTARGET], const NeuronsResult *res,
+                  const NeuronsOpts *o, const char *source, const char *pvalue, const RunInfo *ri)
 {
     CsvLog *log = NULL;
     int st = neurons_open(&log, dir, "neurons_per_neuron", ri, o, source, pvalue);
@@ -200,8 +213,9 @@ int neurons_write(const char *dir, const NeuronsTarget t[NEURONS_NTARGET],
             *p++ = (double)(j % res->layer_size + 1);
             for (int k = 0; k < NEURONS_NTARGET; k++) {
                 const NeuronsTarget *x = &t[k];
-                const double row[] = {x->r[j],   x->p_r[j], x->beta[j], x->se[j],       x->p_z[j],
-                                      x->p_t[j], x->p[j],   res->p_adj[k][j], res->in[k][j]};
+                const double row[] = {x->r[j],  x->p_r[j],        x->beta[j],
+                                      x->se[j], x->p_z[j],        x->p_t[j],
+                                      x->p[j],  res->p_adj[k][j], res->in[k][j]};
                 memcpy(p, row, sizeof row);
                 p += sizeof row / sizeof row[0];
             }
@@ -247,15 +261,14 @@ int neurons_write(const char *dir, const NeuronsTarget t[NEURONS_NTARGET],
         for (size_t l = 0; l < res->layers && !st; l++) {
             const size_t *lc = res->layer_count + l * NEURONS_NLAYERCOL;
             double n = (double)lc[NEURONS_L_TESTED];
-            double w[LAYER_NCOL] = {(double)(l + 1),
-                                    (double)res->layer_size,
-                                    n,
-                                    (double)lc[NEURONS_L_BIAS],
-                                    (double)lc[NEURONS_L_QUALITY],
-                                    (double)lc[NEURONS_L_BOTH],
-                                    n > 0 ? (double)lc[NEURONS_L_BIAS] *
-                                                (double)lc[NEURONS_L_QUALITY] / n
-                                          : NAN};
+            double w[LAYER_NCOL] = {
+                (double)(l + 1),
+                (double)res->layer_size,
+                n,
+                (double)lc[NEURONS_L_BIAS],
+                (double)lc[NEURONS_L_QUALITY],
+                (double)lc[NEURONS_L_BOTH],
+                n > 0 ? (double)lc[NEURONS_L_BIAS] * (double)lc[NEURONS_L_QUALITY] / n : NAN};
             st = csvlog_row(log, w);
         }
     }

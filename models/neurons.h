@@ -24,9 +24,9 @@ extern const char *const neurons_pvalue_names[]; /* "hac-z", "hac-t", "pearson",
  * neurons_target_init allocates (one slab, NAN-filled), neurons_target_release frees. */
 typedef struct NeuronsTarget {
     size_t neurons;
-    double *r, *p_r;  /* Pearson r of (neuron scalar, target) over the models, exact t(n-2) p */
-    double *beta;     /* OLS slope of the target on the neuron scalar */
-    double *se;       /* its Newey–West HAC standard error */
+    double *r, *p_r;   /* Pearson r of (neuron scalar, target) over the models, exact t(n-2) p */
+    double *beta;      /* OLS slope of the target on the neuron scalar */
+    double *se;        /* its Newey–West HAC standard error */
     double *p_z, *p_t; /* two-sided p of beta/se: normal and t(n-2) reference */
     double *p;         /* the p-value that defines membership (one of the above, or the table's) */
 } NeuronsTarget;
@@ -56,16 +56,16 @@ int neurons_analyze(const double *X, const double *target, size_t models, size_t
 /* Sets, per-layer counts and the distinctness tests. Caller owns; release frees. */
 typedef struct NeuronsResult {
     size_t neurons, layer_size, layers;
-    size_t tested;                       /* neurons with a finite p for both targets */
+    size_t tested; /* neurons with a finite p for both targets */
     double alpha;
     int correction;
-    double *p_adj[NEURONS_NTARGET];      /* [neurons] adjusted p (NAN where p is NAN) */
-    unsigned char *in[NEURONS_NTARGET];  /* [neurons] 1 if tested and p_adj < alpha */
-    size_t count[NEURONS_NTARGET], both; /* |B|, |Q|, |B ∩ Q| among the tested */
+    double *p_adj[NEURONS_NTARGET];       /* [neurons] adjusted p (NAN where p is NAN) */
+    unsigned char *in[NEURONS_NTARGET];   /* [neurons] 1 if tested and p_adj < alpha */
+    size_t count[NEURONS_NTARGET], both;  /* |B|, |Q|, |B ∩ Q| among the tested */
     double bonferroni_p[NEURONS_NTARGET]; /* alpha / m: the Bonferroni cut on the raw p */
-    double expected_both;                /* |B| |Q| / tested: the overlap under independence */
-    double jaccard, jaccard_expected;    /* observed, and at the expected overlap */
-    StatsFisher fisher;                  /* table [[both, B only], [Q only, neither]] */
+    double expected_both;                 /* |B| |Q| / tested: the overlap under independence */
+    double jaccard, jaccard_expected;     /* observed, and at the expected overlap */
+    StatsFisher fisher;                   /* table [[both, B only], [Q only, neither]] */
     StatsChisq chisq, chisq_yates;
     /* [layers][NEURONS_NLAYERCOL]: bias, quality, both, tested per layer */
     size_t *layer_count;
@@ -83,9 +83,8 @@ void neurons_result_release(NeuronsResult *res);
  * of the same names; columns in README). `source` (e.g. the tables folder) and `pvalue` (what
  * defined the sets) go into the metadata with alpha and the correction. ERR_IO on failure; no
  * partial file is left. */
-int neurons_write(const char *dir, const NeuronsTarget t[NEURONS_NTARGET],
-                  const NeuronsResult *res, const NeuronsOpts *o, const char *source,
-                  const char *pvalue, const RunInfo *ri);
+int neurons_write(const char *dir, const NeuronsTarget t[NEURONS_NTARGET], const NeuronsResult *res,
+                  const NeuronsOpts *o, const char *source, const char *pvalue, const RunInfo *ri);
 
 /* Renders DIR/neurons_scatter.EXT (r_bias vs r_quality by set, Fig. 4), neurons_pvalues.EXT
  * (-log10 p with the alpha and Bonferroni lines) and neurons_layers.EXT from the CSVs above,

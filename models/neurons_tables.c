@@ -168,8 +168,8 @@ static int tables_load(const char *path, FILE *f, const char *const *cols, int n
             continue;
         }
         if (nf != nhead) {
-            st = err_set(ERR_INVAL, "%s:%ld: %d fields, the header has %d", path, lineno, nf,
-                         nhead);
+            st =
+                err_set(ERR_INVAL, "%s:%ld: %d fields, the header has %d", path, lineno, nf, nhead);
             break;
         }
         double x[4] = {0, 0, NAN, NAN};
@@ -179,8 +179,8 @@ static int tables_load(const char *path, FILE *f, const char *const *cols, int n
                 st = err_set(ERR_INVAL, "%s:%ld: bad number '%s' in column '%s'", path, lineno,
                              fld[idx[k]], name);
             else if (k < 2 && (x[k] != floor(x[k]) || x[k] < 1 || x[k] > TABLES_MAX_INDEX))
-                st = err_set(ERR_INVAL, "%s:%ld: %s '%s' is not an integer in 1..%d", path,
-                             lineno, name, fld[idx[k]], TABLES_MAX_INDEX);
+                st = err_set(ERR_INVAL, "%s:%ld: %s '%s' is not an integer in 1..%d", path, lineno,
+                             name, fld[idx[k]], TABLES_MAX_INDEX);
         }
         if (!st) tables_rows_push(rows, (long)x[0], (long)x[1], x + 2, lineno);
     }

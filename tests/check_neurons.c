@@ -22,13 +22,13 @@ Suite *suite_neurons(void);
 #define ck_near(got, want, tol)                                                                    \
     do {                                                                                           \
         double g_ = (got), w_ = (want);                                                            \
-        ck_assert_msg(fabs(g_ - w_) <= (tol) * fmax(1.0, fabs(w_)), "%s = %.17g, want %.17g",     \
-                      #got, g_, w_);                                                               \
+        ck_assert_msg(fabs(g_ - w_) <= (tol)*fmax(1.0, fabs(w_)), "%s = %.17g, want %.17g", #got,  \
+                      g_, w_);                                                                     \
     } while (0)
 #define ck_rel(got, want, tol)                                                                     \
     do {                                                                                           \
         double g_ = (got), w_ = (want);                                                            \
-        ck_assert_msg(fabs(g_ - w_) <= (tol) * fabs(w_), "%s = %.17g, want %.17g", #got, g_, w_); \
+        ck_assert_msg(fabs(g_ - w_) <= (tol)*fabs(w_), "%s = %.17g, want %.17g", #got, g_, w_);    \
     } while (0)
 #define ck_msg_has(s) ck_assert_msg(strstr(err_msg(), s), "message '%s' lacks '%s'", err_msg(), s)
 
@@ -102,7 +102,7 @@ START_TEST(test_analyze_oracle)
     static const double x[20] = {-1.103, -1.444, -1.115, 0.174,  0.580,  -0.407, -0.588,
                                  -1.325, -0.489, -0.471, -1.268, -1.521, -1.043, -1.049,
                                  0.354,  -0.025, 0.154,  0.169,  0.285,  0.776};
-    static const double y[20] = {-0.166, 0.327, 0.633,  1.967,  1.230, 0.021, 0.305,
+    static const double y[20] = {-0.166, 0.327,  0.633,  1.967,  1.230, 0.021,  0.305,
                                  -0.894, -1.730, -0.029, -1.041, 0.273, -1.346, 0.630,
                                  1.796,  -0.528, 0.127,  2.143,  1.928, 1.461};
     NeuronsOpts o;
@@ -167,10 +167,10 @@ END_TEST
 /* 12 neurons in 3 layers of 4, p-values made by hand. */
 static void hand_targets(NeuronsTarget *b, NeuronsTarget *q)
 {
-    static const double pb[12] = {0.001, 0.04, 0.2, 0.5, 0.01, 0.03, 0.9, 0.06,
-                                  1e-6,  0.7,  0.02, NAN};
-    static const double pq[12] = {0.002, 0.3, 0.01, 0.8, 0.5, 0.04, 0.049, 0.6,
-                                  0.001, 0.2, 0.3,  0.01};
+    static const double pb[12] = {0.001, 0.04, 0.2,  0.5, 0.01, 0.03,
+                                  0.9,   0.06, 1e-6, 0.7, 0.02, NAN};
+    static const double pq[12] = {0.002, 0.3, 0.01,  0.8, 0.5, 0.04,
+                                  0.049, 0.6, 0.001, 0.2, 0.3, 0.01};
     neurons_target_init(b, 12);
     neurons_target_init(q, 12);
     memcpy(b->p, pb, sizeof pb);
@@ -273,8 +273,8 @@ START_TEST(test_paper_tables)
     ck_assert_uint_eq(t[NEURONS_BIAS].neurons, 9216);
     /* the join: rows from the ends of the files (layer-major j = (layer-1) 768 + neuron_id-1) */
     ck_near(t[NEURONS_QUALITY].beta[11 * 768 + 766], -46.72008426, 1e-15); /* layer 12, n 767 */
-    ck_near(t[NEURONS_BIAS].p[10 * 768 + 767], 0.00079173, 1e-15);        /* layer 11, n 768 */
-    ck_near(t[NEURONS_BIAS].r[11 * 768 + 767], -0.494415559, 1e-15);      /* "768,12,..." */
+    ck_near(t[NEURONS_BIAS].p[10 * 768 + 767], 0.00079173, 1e-15);         /* layer 11, n 768 */
+    ck_near(t[NEURONS_BIAS].r[11 * 768 + 767], -0.494415559, 1e-15);       /* "768,12,..." */
     ck_near(t[NEURONS_BIAS].r[3 * 768], -0.801652653, 1e-15); /* row "1,4": neuron 1, layer 4 */
     ck_assert(isnan(t[NEURONS_BIAS].se[0]));
 
@@ -559,7 +559,7 @@ START_TEST(test_cli_exit_codes)
     snprintf(args, sizeof args, "--tables '%s' -o '%s' --correction bh --alpha 0.1 --no-plot -q",
              dir, out);
     ck_assert_int_eq(run_cli(args), 0);
-    ck_assert_int_eq(run_cli(""), 2);                           /* nothing to analyse */
+    ck_assert_int_eq(run_cli(""), 2);                          /* nothing to analyse */
     ck_assert_int_eq(run_cli("--tables /nonexistent/dir"), 2); /* missing tables */
     snprintf(args, sizeof args, "--tables '%s' --alpha 1.5", dir);
     ck_assert_int_eq(run_cli(args), 2);

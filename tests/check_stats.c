@@ -15,21 +15,21 @@ Suite *suite_stats(void);
 #define ck_near(got, want, tol)                                                                    \
     do {                                                                                           \
         double g_ = (got), w_ = (want);                                                            \
-        ck_assert_msg(fabs(g_ - w_) <= (tol) * fmax(1.0, fabs(w_)), "%s = %.17g, want %.17g",     \
-                      #got, g_, w_);                                                               \
+        ck_assert_msg(fabs(g_ - w_) <= (tol)*fmax(1.0, fabs(w_)), "%s = %.17g, want %.17g", #got,  \
+                      g_, w_);                                                                     \
     } while (0)
 /* relative closeness, for small p-values */
 #define ck_rel(got, want, tol)                                                                     \
     do {                                                                                           \
         double g_ = (got), w_ = (want);                                                            \
-        ck_assert_msg(fabs(g_ - w_) <= (tol) * fabs(w_), "%s = %.17g, want %.17g", #got, g_, w_); \
+        ck_assert_msg(fabs(g_ - w_) <= (tol)*fabs(w_), "%s = %.17g, want %.17g", #got, g_, w_);    \
     } while (0)
 
 /* The oracle's series (stats_oracle.py: AR(1) regressor and AR(1) errors, seed 10). */
 static const double X20[20] = {-1.103, -1.444, -1.115, 0.174,  0.580,  -0.407, -0.588,
                                -1.325, -0.489, -0.471, -1.268, -1.521, -1.043, -1.049,
                                0.354,  -0.025, 0.154,  0.169,  0.285,  0.776};
-static const double Y20[20] = {-0.166, 0.327, 0.633,  1.967,  1.230, 0.021, 0.305,
+static const double Y20[20] = {-0.166, 0.327,  0.633,  1.967,  1.230, 0.021,  0.305,
                                -0.894, -1.730, -0.029, -1.041, 0.273, -1.346, 0.630,
                                1.796,  -0.528, 0.127,  2.143,  1.928, 1.461};
 static const double X6[6] = {1, 2, 3, 4, 5, 6};
@@ -250,11 +250,16 @@ START_TEST(test_adjust)
 {
     /* statsmodels multipletests(p, method='fdr_bh' / 'bonferroni').pvals_corrected */
     static const double p[10] = {0.01, 0.04, 0.03, 0.005, 0.2, 0.04, 0.9, 0.0001, 0.5, 0.049};
-    static const double bh[10] = {0.033333333333333333, 0.066666666666666666,
-                                  0.066666666666666666, 0.024999999999999998,
-                                  0.25,                 0.066666666666666666,
-                                  0.90000000000000002,  0.001,
-                                  0.55555555555555558,  0.070000000000000007};
+    static const double bh[10] = {0.033333333333333333,
+                                  0.066666666666666666,
+                                  0.066666666666666666,
+                                  0.024999999999999998,
+                                  0.25,
+                                  0.066666666666666666,
+                                  0.90000000000000002,
+                                  0.001,
+                                  0.55555555555555558,
+                                  0.070000000000000007};
     static const double bonf[10] = {0.1, 0.4, 0.3, 0.05, 1, 0.4, 1, 0.001, 1, 0.49};
     double adj[10];
     ck_assert_int_eq(stats_adjust(p, 10, STATS_ADJUST_BH, adj), ERR_OK);
