@@ -183,8 +183,8 @@ int simcfg_spec(const Cfg *c, const SimConfig *sc, SimSpec *spec)
         return st;
     if (sc->pre_params.n == 0) {
         if (dt != ft || spec->data.k != spec->fit.k)
-            return cfg_error(c, "pretrained.params", "needed when the model family differs from "
-                             "the data family");
+            return cfg_error(c, "data.family", "%s data with a %s model: set pretrained.params "
+                             "(the truth is not a %s model)", dt->name, ft->name, ft->name);
         memcpy(spec->theta_pre, spec->theta_data, sizeof spec->theta_pre);
     } else if ((st = simcfg_params(c, "pretrained.params", &spec->fit, &sc->pre_params,
                                    spec->theta_pre))) {

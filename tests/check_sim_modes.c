@@ -161,7 +161,7 @@ START_TEST(test_bad_configs)
                "not a class");
     expect_bad("[sim]\nschedule = linear\ngrowth = -5000\ngenerations = 5\n", 3, "outside");
     expect_bad("[sim]\nmode = preserve_pool\nscope = all\nweight = best_of_k\n", 3, "pool");
-    expect_bad("[sim]\nfamily = gaussian\n[data]\nfamily = beta\nparams = 2 2\n", 5,
+    expect_bad("[sim]\nfamily = gaussian\n[data]\nfamily = beta\nparams = 2 2\n", 4,
                "pretrained.params");
 }
 END_TEST
