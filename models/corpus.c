@@ -366,56 +366,96 @@ static uint64_t get_le(const unsigned char *p, int n)
     return v;
 }
 
-/* corpus_tokens_write with a thread count and an optional progress line (*done articles so far,
- * advanced by this set's size). */
-static int tokens_write(const char *path, const Tokenizer *tok, const Corpus *c, const CorpusSet *s,
-                        uint64_t tokens[CORPUS_NCLASS], int threads, Progress *pr, long *done)
+/* Encoded documents in token-file layout: article i's tokens (its formatted text, then EOT) are
+ * bytes [off[i], off[i + 1]) of tok, each token dtype bytes little-endian. The sets of a plan
+ * overlap (about 2.3 encodings per article with the default plan), so corpus_write_plan encodes
+ * each article once into one cache and writes every set from it. */
+typedef struct {
+    unsigned char *tok;
+    size_t *off; /* n_articles + 1 offsets; an article not encoded has an empty range */
+    size_t cap;
+    uint32_t dtype;
+    int V;
+} TokCache;
+
+/* Encodes the articles with want[i] in corpus order, CHUNK at a time in parallel. Progress counts
+ * articles. ERR_INVAL if the vocabulary has no EOT. */
+static int cache_encode(TokCache *tc, const Tokenizer *tok, const Corpus *c, const char *want,
+                        int threads, Progress *pr)
 {
     enum { CHUNK = 512 };
-    int eot = tokenizer_eot(tok), V = tokenizer_vocab_size(tok);
-    uint32_t dtype = V <= 65536 ? 2 : 4;
+    int eot = tokenizer_eot(tok);
+    tc->V = tokenizer_vocab_size(tok);
+    tc->dtype = tc->V <= 65536 ? 2 : 4;
+    tc->tok = NULL;
+    tc->off = NULL;
+    tc->cap = 0;
     if (eot < 0) return err_set(ERR_INVAL, "the vocabulary has no " TOKENIZER_EOT_TEXT);
+    tc->off = xcalloc(c->n + 1, sizeof *tc->off);
+    char *docs[CHUNK];
+    size_t lens[CHUNK], used = 0, i = 0;
+    TokenizerIds ids[CHUNK];
+    long done = 0;
+    while (i < c->n) { /* a chunk: articles [first, i) of which n are wanted */
+        size_t n = 0, first = i;
+        for (; i < c->n && n < CHUNK; i++)
+            if (want[i]) {
+                docs[n] = corpus_format(&c->a[i], &lens[n]);
+                ids[n++] = (TokenizerIds){0};
+            }
+        tokenizer_encode_batch(tok, (const char *const *)docs, lens, n, 0, threads, ids);
+        for (size_t j = first, d = 0; j < i; j++) {
+            tc->off[j] = used;
+            if (!want[j]) continue;
+            tokenizer_ids_push(&ids[d], eot);
+            size_t need = used + ids[d].n * tc->dtype;
+            if (need > tc->cap) tc->tok = xrealloc(tc->tok, tc->cap = 2 * need + (1 << 20));
+            unsigned char *p = tc->tok + used;
+            for (size_t k = 0; k < ids[d].n; k++, p += tc->dtype) {
+                uint32_t t = (uint32_t)ids[d].ids[k];
+                p[0] = (unsigned char)t, p[1] = (unsigned char)(t >> 8);
+                if (tc->dtype == 4)
+                    p[2] = (unsigned char)(t >> 16), p[3] = (unsigned char)(t >> 24);
+            }
+            used = need;
+            free(docs[d]);
+            tokenizer_ids_release(&ids[d++]);
+        }
+        if (pr) progress_update(pr, done += (long)n);
+    }
+    tc->off[c->n] = used;
+    return ERR_OK;
+}
+
+static void cache_release(TokCache *tc)
+{
+    free(tc->tok), free(tc->off);
+    tc->tok = NULL, tc->off = NULL;
+}
+
+/* Writes the set's documents from the cache (every one must have been encoded). */
+static int cache_write(const TokCache *tc, const char *path, const Corpus *c, const CorpusSet *s,
+                       uint64_t tokens[CORPUS_NCLASS])
+{
     FILE *f = fopen(path, "wb");
     if (!f) return err_set(ERR_IO, "cannot create '%s': %s", path, strerror(errno));
-    unsigned char hdr[32] = CORPUS_TOKENS_MAGIC, *buf = NULL;
-    fwrite(hdr, 1, sizeof hdr, f); /* rewritten with the count at the end */
+    unsigned char hdr[32] = CORPUS_TOKENS_MAGIC;
     uint64_t total = 0, per[CORPUS_NCLASS] = {0};
-    size_t cap_buf = 0;
-    char *docs[CHUNK];
-    size_t lens[CHUNK];
-    TokenizerIds ids[CHUNK];
-    for (size_t at = 0; at < s->n; at += CHUNK) {
-        size_t n = s->n - at < CHUNK ? s->n - at : CHUNK;
-        for (size_t i = 0; i < n; i++) {
-            docs[i] = corpus_format(&c->a[s->idx[at + i]], &lens[i]);
-            ids[i] = (TokenizerIds){0};
-        }
-        tokenizer_encode_batch(tok, (const char *const *)docs, lens, n, 0, threads, ids);
-        for (size_t i = 0; i < n; i++) {
-            tokenizer_ids_push(&ids[i], eot);
-            if (ids[i].n * dtype > cap_buf) buf = xrealloc(buf, cap_buf = 2 * ids[i].n * dtype);
-            for (size_t k = 0; k < ids[i].n; k++) {
-                if (dtype == 2)
-                    buf[2 * k] = (unsigned char)ids[i].ids[k],
-                            buf[2 * k + 1] = (unsigned char)(ids[i].ids[k] >> 8);
-                else
-                    put_u32(buf + 4 * k, (uint32_t)ids[i].ids[k]);
-            }
-            fwrite(buf, dtype, ids[i].n, f);
-            total += ids[i].n;
-            per[c->a[s->idx[at + i]].bias] += ids[i].n;
-            free(docs[i]);
-            tokenizer_ids_release(&ids[i]);
-        }
-        if (pr) progress_update(pr, *done += (long)n);
+    for (size_t i = 0; i < s->n; i++) {
+        size_t k = s->idx[i], bytes = tc->off[k + 1] - tc->off[k];
+        total += bytes / tc->dtype;
+        per[c->a[k].bias] += bytes / tc->dtype;
     }
-    free(buf);
     put_u32(hdr + 8, CORPUS_TOKENS_VERSION);
-    put_u32(hdr + 12, (uint32_t)V);
+    put_u32(hdr + 12, (uint32_t)tc->V);
     put_u64(hdr + 16, total);
-    put_u32(hdr + 24, dtype);
-    int bad = fseek(f, 0, SEEK_SET) != 0 || fwrite(hdr, 1, sizeof hdr, f) != sizeof hdr;
-    if (ferror(f) | fclose(f) | bad) return err_set(ERR_IO, "cannot write '%s'", path);
+    put_u32(hdr + 24, tc->dtype);
+    fwrite(hdr, 1, sizeof hdr, f);
+    for (size_t i = 0; i < s->n; i++) {
+        size_t k = s->idx[i];
+        fwrite(tc->tok + tc->off[k], 1, tc->off[k + 1] - tc->off[k], f);
+    }
+    if (ferror(f) | fclose(f)) return err_set(ERR_IO, "cannot write '%s'", path);
     if (tokens)
         for (int k = 0; k < CORPUS_NCLASS; k++) tokens[k] = per[k];
     return ERR_OK;
@@ -424,7 +464,14 @@ static int tokens_write(const char *path, const Tokenizer *tok, const Corpus *c,
 int corpus_tokens_write(const char *path, const Tokenizer *tok, const Corpus *c, const CorpusSet *s,
                         uint64_t tokens[CORPUS_NCLASS])
 {
-    return tokens_write(path, tok, c, s, tokens, 0, NULL, NULL);
+    char *want = xcalloc(c->n + 1, 1);
+    for (size_t i = 0; i < s->n; i++) want[s->idx[i]] = 1;
+    TokCache tc;
+    int st = cache_encode(&tc, tok, c, want, 0, NULL);
+    if (!st) st = cache_write(&tc, path, c, s, tokens);
+    cache_release(&tc);
+    free(want);
+    return st;
 }
 
 int corpus_tokens_read(const char *path, TokenizerIds *out, int *vocab_size)
@@ -522,10 +569,16 @@ int corpus_write_plan(const char *dir, const Tokenizer *tok, const Corpus *c, co
     char *path = xmalloc(n);
     int st = ERR_OK;
     uint64_t sum[CORPUS_NSETS][CORPUS_NCLASS][2] = {{{0}}};
-    long total = 0, done = 0;
-    for (int k = 0; k < CORPUS_NSETS; k++) total += (long)p->set[k].n;
+    char *want = xcalloc(c->n + 1, 1);
+    long total = 0;
+    for (int k = 0; k < CORPUS_NSETS; k++)
+        for (size_t i = 0; i < p->set[k].n; i++) want[p->set[k].idx[i]] = 1;
+    for (size_t i = 0; i < c->n; i++) total += want[i];
     Progress pr;
+    TokCache tc;
     if (o->progress) progress_start(&pr, "tokenising articles", total);
+    st = cache_encode(&tc, tok, c, want, o->threads, o->progress ? &pr : NULL);
+    if (o->progress) progress_end(&pr);
     for (int k = 0; k < CORPUS_NSETS && !st; k++) {
         const CorpusSet *s = &p->set[k];
         snprintf(path, n, "%s/%s.ids", dir, corpus_set_name(k));
@@ -540,12 +593,12 @@ int corpus_write_plan(const char *dir, const Tokenizer *tok, const Corpus *c, co
         uint64_t tokens[CORPUS_NCLASS];
         corpus_set_counts(c, s, counts);
         snprintf(path, n, "%s/%s.tok", dir, corpus_set_name(k));
-        if (!st)
-            st = tokens_write(path, tok, c, s, tokens, o->threads, o->progress ? &pr : NULL, &done);
+        if (!st) st = cache_write(&tc, path, c, s, tokens);
         for (int cls = 0; !st && cls < CORPUS_NCLASS; cls++)
             sum[k][cls][0] = counts[cls], sum[k][cls][1] = tokens[cls];
     }
-    if (o->progress) progress_end(&pr);
+    cache_release(&tc);
+    free(want);
     if (!st) {
         snprintf(path, n, "%s/summary.csv", dir);
         st = write_summary(path, o, tokenizer_vocab_size(tok), sum);

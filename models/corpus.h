@@ -121,8 +121,9 @@ typedef struct {
  * corpus order), <name>.tok, and summary.csv (csvlog, kind=corpus_summary; numeric columns set,
  * class, articles, tokens with the codes of corpus_set_name() and CORPUS_LEFT.. written in the
  * metadata as set_codes= and class_codes=). summary.csv is written last, so its presence marks a
- * complete folder. summary (may be NULL) receives [set][class] = {articles, tokens}. ERR_IO on
- * write failure. */
+ * complete folder. summary (may be NULL) receives [set][class] = {articles, tokens}. Each article
+ * is encoded once and kept in memory (dtype bytes per token) while the sets are written.
+ * ERR_INVAL if the vocabulary has no EOT; ERR_IO on write failure. */
 int corpus_write_plan(const char *dir, const Tokenizer *tok, const Corpus *c, const CorpusPlan *p,
                       const CorpusWriteOpts *o, uint64_t summary[CORPUS_NSETS][CORPUS_NCLASS][2]);
 
