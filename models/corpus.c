@@ -266,6 +266,7 @@ static void collect(const Corpus *c, const char *mark, char v, CorpusSet *s)
 }
 
 enum { FREE = 0, RESERVED, FT, FT_CENTER, QUALITY, PRETRAIN };
+static const char *const class_name[CORPUS_NCLASS] = {"left", "center", "right"};
 
 int corpus_plan(const Corpus *c, const CorpusSet splits[6], const CorpusPlanOpts *o,
                 CorpusPlan *out)
@@ -292,7 +293,12 @@ int corpus_plan(const Corpus *c, const CorpusSet splits[6], const CorpusPlanOpts
         if (cls == CORPUS_CENTER && (size_t)o->center_only > want) want = (size_t)o->center_only;
         m = shuffled(c, keep, cls, o->seed, (uint64_t)cls, &perm);
         if (m < want)
-            st = err_set(ERR_INVAL, "class %d has %zu usable articles; fine-tuning needs %zu", cls,
+            st = err_set(ERR_INVAL, "class %d (%s) has %zu usable articles; fine-tuning needs %zu",
+                         cls, class_name[cls], m, want); fine-tuning needs %zu",
+                         cls,
+                         cls == CORPUS_LEFT     ? "left"
+                         : cls == CORPUS_CENTER ? "center"
+                                                : "right",
                          m, want);
         for (size_t i = 0; !st && i < want; i++) {
             mark[perm[i]] = i < (size_t)o->per_class ? FT : FT_CENTER;
@@ -521,7 +527,6 @@ static int write_summary(const char *path, const CorpusWriteOpts *o, int V,
                          uint64_t sum[CORPUS_NSETS][CORPUS_NCLASS][2])
 {
     static const char *const cols[] = {"set", "class", "articles", "tokens"};
-    static const char *const cls[CORPUS_NCLASS] = {"left", "center", "right"};
     char codes[512];
     size_t k = 0;
     CsvLog *log;
@@ -531,7 +536,7 @@ static int write_summary(const char *path, const CorpusWriteOpts *o, int V,
         k += (size_t)snprintf(codes + k, sizeof codes - k, "%s%d:%s", j ? " " : "", j,
                               corpus_set_name(j));
     csvlog_meta(log, "set_codes", "%s", codes);
-    csvlog_meta(log, "class_codes", "0:%s 1:%s 2:%s", cls[0], cls[1], cls[2]);
+    csvlog_meta(log, "class_codes", "0:%s 1:%s 2:%s", class_name[0], class_name[1], class_name[2]);
     if (o->plan) {
         const CorpusPlanOpts *p = o->plan;
         csvlog_meta(log, "plan_seed", "%llu", (unsigned long long)p->seed);
