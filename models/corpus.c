@@ -294,12 +294,7 @@ int corpus_plan(const Corpus *c, const CorpusSet splits[6], const CorpusPlanOpts
         m = shuffled(c, keep, cls, o->seed, (uint64_t)cls, &perm);
         if (m < want)
             st = err_set(ERR_INVAL, "class %d (%s) has %zu usable articles; fine-tuning needs %zu",
-                         cls, class_name[cls], m, want); fine-tuning needs %zu",
-                         cls,
-                         cls == CORPUS_LEFT     ? "left"
-                         : cls == CORPUS_CENTER ? "center"
-                                                : "right",
-                         m, want);
+                         cls, class_name[cls], m, want);
         for (size_t i = 0; !st && i < want; i++) {
             mark[perm[i]] = i < (size_t)o->per_class ? FT : FT_CENTER;
             if (cls == CORPUS_CENTER) center[perm[i]] = i < (size_t)o->center_only;
