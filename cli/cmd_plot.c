@@ -14,6 +14,8 @@ static const struct {
 } plot_defaults[] = {
     {"sim_generations", "sim_moments"},
     {"sim_density", "sim_density"},
+    {"neurons_per_neuron", "neurons_scatter"},
+    {"neurons_layers", "neurons_layers"},
 };
 
 static void plot_help(void)
