@@ -154,7 +154,7 @@ void residual_backward(float *dinp1, float *dinp2, const float *dout, size_t n)
     }
 }
 
-void softmax_forward(float *probs, const float *logits, int N, int V, int Vp)
+void crossentropy_softmax_forward(float *probs, const float *logits, int N, int V, int Vp)
 {
     KERNELS_OMP(parallel for schedule(static))
     for (int n = 0; n < N; n++) {

@@ -31,7 +31,7 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
 void gelu_forward(float *out, const float *inp, size_t n);
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
 
-/* out = inp1 + inp2; backward: dinp1 += dout, dinp2 += dout (n values). */
+/* out = inp1 + inp2 (out may be inp1 or inp2); backward: dinp1 += dout, dinp2 += dout. */
 void residual_forward(float *out, const float *inp1, const float *inp2, size_t n);
 void residual_backward(float *dinp1, float *dinp2, const float *dout, size_t n);
 
@@ -46,7 +46,7 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
 
 /* probs (N, Vp) = softmax over the first V of each row of logits (N, Vp); probs[V..Vp) = 0, so
  * logits of the padding never leak into the distribution. */
-void softmax_forward(float *probs, const float *logits, int N, int V, int Vp);
+void crossentropy_softmax_forward(float *probs, const float *logits, int N, int V, int Vp);
 /* losses (N) = -log probs[n, targets[n]]; a negative target (ignored position) gives loss 0. */
 void crossentropy_forward(float *losses, const float *probs, const int *targets, int N, int Vp);
 /* Fused softmax + cross-entropy backward:

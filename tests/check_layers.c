@@ -400,7 +400,7 @@ START_TEST(test_softmax_crossentropy)
     for (int n = 0; n < N; n++) /* huge padding logits: must not leak into probs */
         for (int i = V; i < Vp; i++) c.z.f[(size_t)n * Vp + i] = 1e30f;
     float *probs = xcalloc((size_t)N * Vp, sizeof(float)), *losses = xcalloc(N, sizeof(float));
-    softmax_forward(probs, c.z.f, N, V, Vp);
+    crossentropy_softmax_forward(probs, c.z.f, N, V, Vp);
     crossentropy_forward(losses, probs, targets, N, Vp);
     for (int n = 0; n < N; n++) {
         double s = 0.0;
