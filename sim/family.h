@@ -60,6 +60,8 @@ typedef struct DistType {
     void (*temper)(const Dist *d, const double *theta, double tau, double *out);
     /* Sufficient statistics S(x) of one sample, nstat values (NULL when fit is set). */
     void (*stat)(const Dist *d, const double *x, double *s);
+    /* Optional fast path: sum_i S(x_i) over n samples into sum (unweighted fits). */
+    void (*stat_sum)(const Dist *d, const double *x, size_t n, double *sum);
     /* The MLE from averaged statistics sbar = sum_i w_i S(x_i) / sum_i w_i (moment matching).
      * theta holds a starting point on entry. Non-convergence is data: ERR_OK, fi->converged = 0,
      * theta nan. */

@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "family.h"
+#include "fastnorm.h"
 
 static const char *const gaussian_params[] = {"mu", "sigma"};
 
@@ -31,7 +32,7 @@ static void gaussian_logpdf(const Dist *d, const double *theta, const double *x,
 
 static void gaussian_sample(const Dist *d, const double *theta, gsl_rng *r, size_t n, double *x)
 {
-    for (size_t i = 0; i < n; i++) x[i] = theta[0] + gsl_ran_gaussian_ziggurat(r, theta[1]);
+    fastnorm_fill(r, theta[0], theta[1], n, x);
 }
 
 static void gaussian_temper(const Dist *d, const double *theta, double tau, double *out)
@@ -44,6 +45,17 @@ static void gaussian_stat(const Dist *d, const double *x, double *s)
 {
     s[0] = x[0];
     s[1] = x[0] * x[0];
+}
+
+static void gaussian_stat_sum(const Dist *d, const double *x, size_t n, double *sum)
+{
+    double s1 = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        s1 += x[i];
+        s2 += x[i] * x[i];
+    }
+    sum[0] = s1;
+    sum[1] = s2;
 }
 
 static int gaussian_fit_stat(const Dist *d, const double *sbar, double *theta, FitInfo *fi)
@@ -101,6 +113,7 @@ const DistType dist_gaussian = {
     .sample = gaussian_sample,
     .temper = gaussian_temper,
     .stat = gaussian_stat,
+    .stat_sum = gaussian_stat_sum,
     .fit_stat = gaussian_fit_stat,
     .unbias = gaussian_unbias,
     .moments = gaussian_moments,

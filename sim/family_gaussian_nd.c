@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "family.h"
+#include "fastnorm.h"
 #include "linalg.h"
 #include "popmap.h"
 
@@ -104,7 +105,7 @@ static void gnd_sample(const Dist *dd, const double *theta, gsl_rng *r, size_t n
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        for (int a = 0; a < d; a++) z[a] = gsl_ran_gaussian_ziggurat(r, 1.0);
+        for (int a = 0; a < d; a++) z[a] = fastnorm_draw(r);
         for (int a = 0; a < d; a++) {
             double t = theta[a];
             for (int b = 0; b <= a; b++) t += L[a * d + b] * z[b];

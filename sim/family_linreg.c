@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "family.h"
+#include "fastnorm.h"
 #include "linalg.h"
 #include "popmap.h"
 
@@ -59,8 +60,8 @@ static void lr_sample(const Dist *d, const double *theta, gsl_rng *r, size_t n, 
     int p = d->k;
     for (size_t i = 0; i < n; i++) {
         double *xi = x + i * (size_t)p;
-        for (int j = 0; j < p - 1; j++) xi[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
-        xi[p - 1] = lr_xb(p, theta, xi) + gsl_ran_gaussian_ziggurat(r, theta[p]);
+        for (int j = 0; j < p - 1; j++) xi[j] = fastnorm_draw(r);
+        xi[p - 1] = lr_xb(p, theta, xi) + theta[p] * fastnorm_draw(r);
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "family.h"
+#include "fastnorm.h"
 
 #define MIX_MAX 10
 #define MIX_ITER 1000
@@ -82,7 +83,7 @@ static void mix_sample(const Dist *d, const double *theta, gsl_rng *r, size_t n,
         double u = gsl_rng_uniform(r);
         int j = 0;
         while (j < k - 1 && (u -= theta[j]) >= 0) j++;
-        x[i] = theta[k + j] + gsl_ran_gaussian_ziggurat(r, theta[2 * k + j]);
+        x[i] = theta[k + j] + theta[2 * k + j] * fastnorm_draw(r);
     }
 }
 

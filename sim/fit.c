@@ -18,7 +18,10 @@ int fit_wmle(const Dist *fam, const double *x, const double *logw, size_t n, dou
             if (logw[i] > lmax) lmax = logw[i];
     }
     double sw = 0, sw2 = 0;
-    if (!(logw && !(lmax < INFINITY && lmax > -INFINITY))) { /* else: all 0, or inf/nan */
+    if (!logw && !hook && fam->type->stat_sum) { /* unweighted: the family's tight loop */
+        fam->type->stat_sum(fam, x, n, sbar);
+        sw = sw2 = (double)n;
+    } else if (!(logw && !(lmax < INFINITY && lmax > -INFINITY))) { /* else: all 0, or inf/nan */
         for (size_t i = 0; i < n; i++) {
             double w = logw ? exp(logw[i] - lmax) : 1.0;
             if (!hook) {

@@ -1,7 +1,7 @@
 /* mc: parallel replicates with per-replicate PCG streams; serial, ordered aggregation. */
 #include "mc.h"
 
-#include <gsl/gsl_statistics.h>
+#include <gsl/gsl_statistics_double.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,74 +14,111 @@
 #include "progress.h"
 #include "xalloc.h"
 
+#define MC_CHUNK 64
+
 const char *const mc_stat_suffix[MC_NSTAT] = {"", "_se", "_q05", "_q50", "_q95"};
 
-/* Quantile of level p (GSL's definition: linear interpolation at (k-1) p) of v[0..k), by
- * selection instead of a full sort; v is permuted. */
-static double mc_quantile(double *v, size_t k, double p)
+/* Moves the k-th smallest of v[lo..hi] to v[k] with v[lo..k) <= v[k] <= v(k..hi]
+ * (Hoare partitioning around a median-of-three pivot; deterministic). */
+static void mc_select(double *v, size_t lo, size_t hi, size_t k)
 {
-    double idx = (double)(k - 1) * p;
-    size_t lo = (size_t)floor(idx);
-    double delta = idx - (double)lo, a = gsl_stats_select(v, 1, k, lo);
-    if (delta == 0 || lo + 1 >= k) return a;
-    /* the order statistic lo + 1: a again if at least lo + 2 values are <= a, else the smallest
-     * value above a (no assumption on how the selection permuted v) */
-    size_t le = 0;
-    double b = INFINITY;
-    for (size_t i = 0; i < k; i++) {
-        if (v[i] <= a)
-            le++;
-        else if (v[i] < b)
-            b = v[i];
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        /* order v[lo], v[mid], v[hi]; the median becomes the pivot */
+        if (v[mid] < v[lo]) { double t = v[mid]; v[mid] = v[lo]; v[lo] = t; }
+        if (v[hi] < v[lo]) { double t = v[hi]; v[hi] = v[lo]; v[lo] = t; }
+        if (v[hi] < v[mid]) { double t = v[hi]; v[hi] = v[mid]; v[mid] = t; }
+        double pivot = v[mid];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        /* now v[lo..j] <= pivot <= v[i..hi], and j < i */
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return; /* v(j..i) all equal the pivot */
     }
-    if (le >= lo + 2) b = a;
-    return (1 - delta) * a + delta * b;
 }
 
-/* One generation's summaries: values gathered per metric from every replicate (row blocks are
- * contiguous, so the gather reads R cache lines), then mean, se and quantiles by selection. */
-static void mc_aggregate_generation(McResult *res, int g, double *buf, double *v)
+/* Quantile of level p (GSL's definition: linear interpolation at (k-1) p) of v[lo..hi], found by
+ * selection inside that range (the caller has already partitioned v around other quantiles). */
+static double mc_quantile_range(double *v, size_t lo, size_t hi, size_t n, double p, size_t *at)
 {
-    long R = res->replicates;
-    int G = res->generations, M = res->nmetric;
-    for (long r = 0; r < R; r++) {
-        const double *row = res->traj + ((size_t)r * (size_t)G + (size_t)g) * (size_t)M;
-        for (int m = 0; m < M; m++) buf[(size_t)m * (size_t)R + (size_t)r] = row[m];
-    }
-    for (int m = 0; m < M; m++) {
-        const double *col = buf + (size_t)m * (size_t)R;
-        size_t k = 0;
-        for (long r = 0; r < R; r++)
-            if (isfinite(col[r])) v[k++] = col[r];
-        double *st = res->stat + ((size_t)g * (size_t)M + (size_t)m) * MC_NSTAT;
-        if (k == 0) {
-            for (int j = 0; j < MC_NSTAT; j++) st[j] = NAN;
-            continue;
+    double idx = (double)(n - 1) * p;
+    size_t k = (size_t)floor(idx);
+    double delta = idx - (double)k;
+    mc_select(v, lo, hi, k);
+    *at = k;
+    if (delta == 0 || k + 1 >= n) return v[k];
+    double b = v[k + 1]; /* the next order statistic: the minimum above position k */
+    for (size_t i = k + 2; i <= hi; i++)
+        if (v[i] < b) b = v[i];
+    return (1 - delta) * v[k] + delta * b;
+}
+
+/* One (generation, metric) summary over its contiguous series of R values: mean and se in
+ * replicate order, quantiles by selection. v is scratch for R values. */
+static void mc_aggregate_series(const double *col, long R, double *v, double *st)
+{
+    size_t k = 0;
+    double sum = 0, lo = INFINITY, hi = -INFINITY;
+    for (long r = 0; r < R; r++)
+        if (isfinite(col[r])) {
+            sum += v[k++] = col[r];
+            lo = fmin(lo, col[r]);
+            hi = fmax(hi, col[r]);
         }
-        double mean = gsl_stats_mean(v, 1, k);
-        st[MC_MEAN] = mean;
-        st[MC_SE] = k > 1 ? gsl_stats_sd_m(v, 1, k, mean) / sqrt((double)k) : NAN;
-        st[MC_Q05] = mc_quantile(v, k, 0.05);
-        st[MC_Q50] = mc_quantile(v, k, 0.50);
-        st[MC_Q95] = mc_quantile(v, k, 0.95);
+    if (k == 0) {
+        for (int j = 0; j < MC_NSTAT; j++) st[j] = NAN;
+        return;
     }
+    if (lo == hi) { /* a constant series (counts, flags): no selection needed */
+        st[MC_MEAN] = st[MC_Q05] = st[MC_Q50] = st[MC_Q95] = lo;
+        st[MC_SE] = k > 1 ? 0 : NAN;
+        return;
+    }
+    double mean = sum / (double)k, ss = 0;
+    for (size_t i = 0; i < k; i++) ss += (v[i] - mean) * (v[i] - mean);
+    st[MC_MEAN] = mean;
+    st[MC_SE] = k > 1 ? sqrt(ss / (double)(k - 1) / (double)k) : NAN;
+    /* the median first; then the 5 % quantile left of it and the 95 % right of it */
+    size_t k50, k05, k95;
+    st[MC_Q50] = mc_quantile_range(v, 0, k - 1, k, 0.50, &k50);
+    st[MC_Q05] = mc_quantile_range(v, 0, k50, k, 0.05, &k05);
+    st[MC_Q95] = mc_quantile_range(v, k50, k - 1, k, 0.95, &k95);
 }
 
 void mc_aggregate(McResult *res)
 {
     long R = res->replicates;
-    int G = res->generations, M = res->nmetric;
+    long S = (long)res->generations * res->nmetric;
     free(res->stat);
-    res->stat = xcalloc((size_t)G * (size_t)M * MC_NSTAT, sizeof *res->stat);
-    /* generations are independent: aggregate them in parallel (output does not depend on the
-     * thread count: each generation is summarised by one thread in a fixed order) */
-#pragma omp parallel
+    res->stat = xcalloc((size_t)S * MC_NSTAT, sizeof *res->stat);
+    /* series are independent: summarise them in parallel (each by one thread, in a fixed order,
+     * so the output does not depend on the thread count) */
+    int nth = 1; /* small tables are summarised on one thread (no spinning team) */
+#ifdef _OPENMP
+    if ((double)S * (double)R > 1e5) nth = omp_get_max_threads();
+#endif
+#pragma omp parallel num_threads(nth)
     {
-        double *buf = xcalloc((size_t)R * (size_t)M, sizeof *buf);
         double *v = xcalloc((size_t)R, sizeof *v);
-#pragma omp for schedule(static)
-        for (int g = 0; g < G; g++) mc_aggregate_generation(res, g, buf, v);
-        free(buf);
+#pragma omp for schedule(dynamic, 16)
+        for (long i = 0; i < S; i++)
+            mc_aggregate_series(res->traj + (size_t)i * (size_t)R, R, v,
+                                res->stat + (size_t)i * MC_NSTAT);
         free(v);
     }
 }
@@ -100,14 +137,29 @@ int mc_run(const SimSpec *s, McResult *res, const char *label)
     progress_start(&prog, label ? label : "", R);
     if (!label) prog.enabled = 0;
     long done = 0;
-#pragma omp parallel
+    /* replicates go to threads in chunks of MC_CHUNK; a chunk's rows are transposed into the
+     * [generation][metric][replicate] series at once, so each series gets MC_CHUNK contiguous
+     * values per visit (few TLB and cache misses) */
+    long nchunk = (R + MC_CHUNK - 1) / MC_CHUNK;
+    size_t GM = (size_t)G * (size_t)M;
+    int nth = 1; /* no more threads than chunks: idle OpenMP threads spin and cost CPU */
+#ifdef _OPENMP
+    nth = omp_get_max_threads() < nchunk ? omp_get_max_threads() : (int)nchunk;
+#endif
+#pragma omp parallel num_threads(nth)
     {
         LoopWork w;
         loop_work_init(&w, s);
+        double *buf = xcalloc(GM * MC_CHUNK, sizeof *buf);
 #pragma omp for schedule(dynamic, 1)
-        for (long r = 0; r < R; r++) {
-            loop_run(s, r, &w, res->traj + (size_t)r * (size_t)G * (size_t)M,
-                     res->theta_pre + (size_t)r * (size_t)np);
+        for (long c = 0; c < nchunk; c++) {
+            long r0 = c * MC_CHUNK, r1 = r0 + MC_CHUNK < R ? r0 + MC_CHUNK : R;
+            for (long r = r0; r < r1; r++)
+                loop_run(s, r, &w, buf + (size_t)(r - r0) * GM,
+                         res->theta_pre + (size_t)r * (size_t)np);
+            for (size_t i = 0; i < GM; i++)
+                for (long r = r0; r < r1; r++)
+                    res->traj[i * (size_t)R + (size_t)r] = buf[(size_t)(r - r0) * GM + i];
 #ifdef _OPENMP
             if (omp_get_thread_num() == 0)
 #endif
@@ -118,8 +170,9 @@ int mc_run(const SimSpec *s, McResult *res, const char *label)
                 progress_update(&prog, d);
             }
 #pragma omp atomic update
-            done++;
+            done += r1 - r0;
         }
+        free(buf);
         loop_work_release(&w);
     }
     progress_end(&prog);

@@ -13,7 +13,8 @@ extern const char *const mc_stat_suffix[MC_NSTAT]; /* "", "_se", "_q05", "_q50",
 typedef struct McResult {
     int generations, nmetric;
     long replicates;
-    double *traj;      /* [replicates][generations][nmetric] */
+    double *traj;      /* [generations][nmetric][replicates]: one contiguous series per
+                        * (generation, metric), the order aggregation reads */
     double *stat;      /* [generations][nmetric][MC_NSTAT] over replicates with finite values */
     double *theta_pre; /* [replicates][nparam]: the pretrained model each replicate used */
 } McResult;
@@ -22,10 +23,23 @@ typedef struct McResult {
  * not NULL. Release with mc_result_release. */
 int mc_run(const SimSpec *s, McResult *res, const char *label);
 
-/* Aggregates a [replicates][generations][nmetric] table into res->stat (allocated here). Used by
- * mc_run; exposed for the population map, whose single "replicate" has se = nan. */
+/* Aggregates res->traj into res->stat (allocated here). Used by mc_run; exposed for the
+ * population map, whose single "replicate" has se = nan. */
 void mc_aggregate(McResult *res);
 
 void mc_result_release(McResult *res);
+
+/* Metric m of replicate r at generation g. */
+static inline double mc_value(const McResult *res, long r, int g, int m)
+{
+    return res->traj[((size_t)g * (size_t)res->nmetric + (size_t)m) * (size_t)res->replicates +
+                     (size_t)r];
+}
+
+/* The whole row (nmetric values) of replicate r at generation g, into row. */
+static inline void mc_row(const McResult *res, long r, int g, double *row)
+{
+    for (int m = 0; m < res->nmetric; m++) row[m] = mc_value(res, r, g, m);
+}
 
 #endif

@@ -1,9 +1,7 @@
-/* popmap: population maps through averaged sufficient statistics (exponential families), node
- * rules (EM families, best-of-K, discrete laws) and the families' closed forms. */
+/* popmap: population maps through node rules (exact supports of discrete laws, graded
+ * Gauss-Legendre panels for 1-D continuous laws) and the families' closed forms. */
 #include "popmap.h"
 
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_integration.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +26,16 @@ void pop_gl16(double a, double b, double *x, double *w)
     }
 }
 
-/* log Q(x) + log w(x) for a pointwise weight (wt NULL or not pointwise: log Q(x)). */
-static double pop_logqw(const Dist *q, const double *theta, const WeightType *wt,
-                        const WeightCtx *ctx, double x)
+/* log Q(x_i) + log w(x_i) for n points (pointwise weight wt, or none), batched so that
+ * normalising constants are computed once. */
+static void pop_logqw(const Dist *q, const double *theta, const WeightType *wt,
+                      const WeightCtx *ctx, const double *x, size_t n, double *l, double *tmp)
 {
-    double lq, lw = 0;
-    q->type->logpdf(q, theta, &x, 1, &lq);
-    if (wt && wt->logw && isfinite(lq)) wt->logw(ctx, &x, 1, &lw);
-    return lq + lw;
+    q->type->logpdf(q, theta, x, n, l);
+    if (wt && wt->logw) {
+        wt->logw(ctx, x, n, tmp);
+        for (size_t i = 0; i < n; i++) l[i] += tmp[i];
+    }
 }
 
 /* The window [xl, xr] outside which Q w < e^-70 of its maximum, found on a grid over Q's bulk
@@ -48,24 +48,48 @@ static void pop_window(const Dist *q, const double *theta, const WeightType *wt,
     q->type->moments(q, theta, &mean, &var);
     double sd = sqrt(var), lo = fmax(q->lo, mean - 50 * sd), hi = fmin(q->hi, mean + 50 * sd);
     double h = (hi - lo) / POP_GRID, lmax = -INFINITY;
-    double *l = xcalloc(POP_GRID + 1, sizeof *l);
-    for (int i = 0; i <= POP_GRID; i++) {
-        double x = lo + h * i; /* open support: nudge the endpoints inside */
-        if (i == 0) x = lo + 1e-3 * h;
-        if (i == POP_GRID) x = hi - 1e-3 * h;
-        l[i] = pop_logqw(q, theta, wt, ctx, x);
+    double *x = xcalloc(3 * (POP_GRID + 1), sizeof *x), *l = x + POP_GRID + 1,
+           *tmp = l + POP_GRID + 1;
+    for (int i = 0; i <= POP_GRID; i++) x[i] = lo + h * i;
+    x[0] = lo + 1e-3 * h; /* open support: nudge the endpoints inside */
+    x[POP_GRID] = hi - 1e-3 * h;
+    pop_logqw(q, theta, wt, ctx, x, POP_GRID + 1, l, tmp);
+    for (int i = 0; i <= POP_GRID; i++)
         if (l[i] > lmax) lmax = l[i];
-    }
     int a = 0, b = POP_GRID;
     while (a < POP_GRID && !(l[a] >= lmax - 70)) a++;
     while (b > 0 && !(l[b] >= lmax - 70)) b--;
     *xl = a > 0 ? lo + h * (a - 1) : lo;
     *xr = b < POP_GRID ? lo + h * (b + 1) : hi;
     *lshift = lmax;
-    free(l);
+    free(x);
 }
 
+/* Gauss-Legendre panels over [xl, xr]: POP_PANELS uniform ones, the first and last split
+ * geometrically (ratio 1/4, POP_GRADE levels) when they touch a finite end of the support, where
+ * densities may have algebraic singularities (Beta with a or b < 2). */
 #define POP_PANELS 64
+#define POP_GRADE 24
+static size_t pop_panels(double xl, double xr, int grade_lo, int grade_hi, double *a, double *b)
+{
+    size_t n = 0;
+    double h = (xr - xl) / POP_PANELS;
+    for (int p = 0; p < POP_PANELS; p++) {
+        double pa = xl + h * p, pb = xl + h * (p + 1);
+        if (p == 0 && grade_lo) {
+            double w = h;
+            for (int k = 0; k < POP_GRADE; k++, w /= 4) a[n] = xl + w / 4, b[n++] = xl + w;
+            a[n] = xl, b[n++] = xl + w;
+        } else if (p == POP_PANELS - 1 && grade_hi) {
+            double w = h;
+            for (int k = 0; k < POP_GRADE; k++, w /= 4) a[n] = xr - w, b[n++] = xr - w / 4;
+            a[n] = xr - w, b[n++] = xr;
+        } else {
+            a[n] = pa, b[n++] = pb;
+        }
+    }
+    return n;
+}
 
 int pop_nodes(const Dist *q, const double *theta, const WeightType *wt, const WeightCtx *ctx,
               double **xo, double **lmo, size_t *no)
@@ -87,7 +111,8 @@ int pop_nodes(const Dist *q, const double *theta, const WeightType *wt, const We
         lm = xmalloc(cap * sizeof *lm);
         double lmax = -INFINITY, lprev = -INFINITY;
         for (long v = 0;; v++) {
-            double l = pop_logqw(q, theta, pw, ctx, (double)v);
+            double xv0 = (double)v, l, tmp;
+            pop_logqw(q, theta, pw, ctx, &xv0, 1, &l, &tmp);
             if (l > lmax) lmax = l;
             if (v > 0 && l < lprev && l < lmax - 45) break;
             if (v > 20000000) {
@@ -109,20 +134,19 @@ int pop_nodes(const Dist *q, const double *theta, const WeightType *wt, const We
         }
     } else {
         if (q->dim != 1) return err_set(ERR_UNSUPPORTED, "population nodes: %s is not 1-D", q->type->name);
-        double xl, xr, lshift;
+        double xl, xr, lshift, pa[POP_PANELS + 2 * POP_GRADE + 2], pb[POP_PANELS + 2 * POP_GRADE + 2];
         pop_window(q, theta, pw, ctx, &xl, &xr, &lshift);
         if (!isfinite(lshift))
             return err_set(ERR_NUMERIC, "population map: the weighted law vanishes everywhere");
-        x = xcalloc(POP_PANELS * 16, sizeof *x);
-        lm = xcalloc(POP_PANELS * 16, sizeof *lm);
-        for (int p = 0; p < POP_PANELS; p++) {
-            double w[16];
-            pop_gl16(xl + (xr - xl) * p / POP_PANELS, xl + (xr - xl) * (p + 1) / POP_PANELS,
-                     x + n, w);
-            q->type->logpdf(q, theta, x + n, 16, lm + n);
-            for (int i = 0; i < 16; i++) lm[n + (size_t)i] += log(w[i]);
-            n += 16;
-        }
+        size_t np = pop_panels(xl, xr, xl == q->lo, xr == q->hi, pa, pb);
+        x = xcalloc(np * 16, sizeof *x);
+        lm = xcalloc(np * 16, sizeof *lm);
+        double *w = xcalloc(np * 16, sizeof *w);
+        for (size_t p = 0; p < np; p++) pop_gl16(pa[p], pb[p], x + 16 * p, w + 16 * p);
+        n = np * 16;
+        q->type->logpdf(q, theta, x, n, lm);
+        for (size_t i = 0; i < n; i++) lm[i] += log(w[i]);
+        free(w);
     }
     *xo = x;
     *lmo = lm;
@@ -171,69 +195,6 @@ static int pop_sbar_nodes(const Dist *fit, const PopPart *p, const WeightType *w
     free(x);
     free(lw);
     return ERR_OK;
-}
-
-/* sbar of one block by adaptive quadrature of Q(x) w(x) S(x) over the window, in log space. */
-typedef struct PopIntegrand {
-    const Dist *fit, *q;
-    const double *theta_q;
-    const WeightType *wt;
-    const WeightCtx *ctx;
-    double lshift;
-    int j; /* statistic index, -1 for the normaliser */
-} PopIntegrand;
-
-static double pop_integrand(double x, void *params)
-{
-    const PopIntegrand *p = params;
-    double l = pop_logqw(p->q, p->theta_q, p->wt, p->ctx, x);
-    if (!isfinite(l)) return 0;
-    double v = exp(l - p->lshift);
-    if (p->j < 0) return v;
-    double s[DIST_STAT_MAX];
-    p->fit->type->stat(p->fit, &x, s);
-    return v * s[p->j];
-}
-
-static int pop_sbar_qags(const Dist *fit, const PopPart *part, const WeightType *wt,
-                         const WeightCtx *ctx, double *sbar)
-{
-    PopIntegrand p = {fit, part->q, part->theta, part->weighted ? wt : &weight_none, ctx, 0, -1};
-    double xl, xr;
-    pop_window(p.q, p.theta_q, p.wt, ctx, &xl, &xr, &p.lshift);
-    if (!isfinite(p.lshift))
-        return err_set(ERR_NUMERIC, "population map: the weighted law Q w vanishes everywhere");
-    enum { PIECES = 16, LIMIT = 1000 };
-    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(LIMIT);
-    gsl_function F = {pop_integrand, &p};
-    double sum[DIST_STAT_MAX + 1] = {0};
-    int st = ERR_OK;
-    for (int j = -1; j < fit->nstat; j++) {
-        p.j = j;
-        double total = 0;
-        for (int k = 0; k < PIECES; k++) {
-            double a = xl + (xr - xl) * k / PIECES, b = xl + (xr - xl) * (k + 1) / PIECES;
-            double r, e;
-            int gs = gsl_integration_qags(&F, a, b, 0, 1e-13, LIMIT, ws, &r, &e);
-            /* GSL_EROUND: the requested tolerance is below rounding; the result is still the best
-             * available. Anything else means the integral is not trustworthy. */
-            if (gs && gs != GSL_EROUND) {
-                st = err_set(ERR_NUMERIC, "population map: quadrature failed (%s)",
-                             gsl_strerror(gs));
-                goto done;
-            }
-            total += r;
-        }
-        sum[j + 1] = total;
-    }
-    if (!(sum[0] > 0) || !isfinite(sum[0])) {
-        st = err_set(ERR_NUMERIC, "population map: cannot normalise the weighted law");
-        goto done;
-    }
-    for (int j = 0; j < fit->nstat; j++) sbar[j] = sum[j + 1] / sum[0];
-done:
-    gsl_integration_workspace_free(ws);
-    return st;
 }
 
 int pop_stat_weight_moments(const PopWeight *pw, double m, double v, double *ew, double *vw)
@@ -321,10 +282,8 @@ int pop_fit(const Dist *fit, const PopPart *parts, int nparts, const WeightType 
             PopWeight pw;
             if ((st = weight_popweight(w, ctx, &pw))) return st;
             st = p->q->type->pop_stat(p->q, p->theta, &pw, sc);
-        } else if (p->q->type->discrete || w->curate) {
-            st = pop_sbar_nodes(fit, p, wt, ctx, sc);
         } else {
-            st = pop_sbar_qags(fit, p, wt, ctx, sc);
+            st = pop_sbar_nodes(fit, p, wt, ctx, sc);
         }
         if (st) return st;
         for (int j = 0; j < fit->nstat; j++) sbar[j] += p->pi * sc[j];

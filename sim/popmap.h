@@ -1,9 +1,10 @@
 /* popmap: the n = inf population map, theta = argmax sum_c pi_c E_{Q_c w_c}[log f(X; theta)]
  * over the blocks c of a training pool (real data, generations' outputs), each block's weighted
  * law normalised to its share pi_c. No sampling error: exact sums for discrete laws (Poisson
- * truncated where the tail is below 1e-16 relative), adaptive quadrature (GSL QAGS) or a
- * Gauss-Legendre node rule for 1-D continuous laws, and the families' closed forms (pop_stat) for
- * multi-coordinate laws. Allocates: never call inside a Monte Carlo replicate. */
+ * truncated where the tail is below e^-45 of the mode), a Gauss-Legendre node rule for 1-D
+ * continuous laws (64 panels of 16 nodes over the window where Q w lives, geometrically graded at
+ * finite ends of the support), and the families' closed forms (pop_stat) for multi-coordinate
+ * laws. Allocates: never call inside a Monte Carlo replicate. */
 #ifndef BIASAMP_POPMAP_H
 #define BIASAMP_POPMAP_H
 

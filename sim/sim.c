@@ -142,8 +142,7 @@ static int sim_write_trajectories(const SimSpec *s, const SimRunOpts *o, const M
             row[0] = s->mode;
             row[1] = (double)r;
             row[2] = g;
-            memcpy(row + 3, mc->traj + ((size_t)r * (size_t)G + (size_t)g) * (size_t)M,
-                   (size_t)M * sizeof *row);
+            mc_row(mc, r, g, row + 3);
             st = csvlog_row(log, row);
         }
     free(row);
@@ -152,20 +151,27 @@ static int sim_write_trajectories(const SimSpec *s, const SimRunOpts *o, const M
     return st ? st : cst;
 }
 
-/* Density (pmf) of coordinate `coord` of a law at x: the family's own for 1-D families, the
- * Gaussian marginal for multi-coordinate (Gaussian) families. */
-static double sim_density_at(const SimSpec *s, const Dist *d, const double *theta, double x)
+/* Densities (pmf) of coordinate `coord` of a law at n points: the family's own for 1-D families
+ * (one batched call), the Gaussian marginal for multi-coordinate (Gaussian) families. */
+static void sim_density(const SimSpec *s, const Dist *d, const double *theta, const double *x,
+                        int n, double *out)
 {
-    if (!dist_finite(d, theta)) return NAN;
+    if (!dist_finite(d, theta)) {
+        for (int i = 0; i < n; i++) out[i] = NAN;
+        return;
+    }
     if (d->dim == 1) {
-        double l;
-        d->type->logpdf(d, theta, &x, 1, &l);
-        return exp(l);
+        d->type->logpdf(d, theta, x, (size_t)n, out);
+        for (int i = 0; i < n; i++) out[i] = exp(out[i]);
+        return;
     }
     double mean[DIST_DIM_MAX], cov[DIST_DIM_MAX * DIST_DIM_MAX];
     d->type->moments(d, theta, mean, cov);
-    double m = mean[s->coord], sd = sqrt(cov[s->coord * d->dim + s->coord]), z = (x - m) / sd;
-    return exp(-0.5 * z * z) / (sd * sqrt(2 * M_PI));
+    double m = mean[s->coord], sd = sqrt(cov[s->coord * d->dim + s->coord]);
+    for (int i = 0; i < n; i++) {
+        double z = (x[i] - m) / sd;
+        out[i] = exp(-0.5 * z * z) / (sd * sqrt(2 * M_PI));
+    }
 }
 
 /* density.csv: x, truth, pretrained, gen_<g> (the first replicate's fits, or the population map
@@ -181,7 +187,8 @@ static int sim_write_density(const SimSpec *s, const SimRunOpts *o, const SimOut
     cols_add(&cols, "x", "");
     cols_add(&cols, "truth", "");
     cols_add(&cols, "pretrained", "");
-    int nf = 0;
+    int nf = 0, np = f->nparam;
+    double *first = xcalloc((size_t)(ns + 1) * (size_t)np, sizeof *first); /* replicate 0 */
     fits[nf++] = out->sampled ? out->mc.theta_pre : s->theta_pre;
     for (int i = 0; i < ns; i++) {
         int g = (int)o->snapshots->v[i];
@@ -189,7 +196,9 @@ static int sim_write_density(const SimSpec *s, const SimRunOpts *o, const SimOut
         snprintf(gs, sizeof gs, "%d", g);
         if (out->sampled) {
             cols_add(&cols, "gen_", gs);
-            fits[nf++] = out->mc.traj + (size_t)g * (size_t)M + (size_t)P0;
+            for (int j = 0; j < np; j++)
+                first[(size_t)i * (size_t)np + (size_t)j] = mc_value(&out->mc, 0, g, P0 + j);
+            fits[nf++] = first + (size_t)i * (size_t)np;
         }
         cols_add(&cols, "pop_gen_", gs);
         fits[nf++] = out->pop + (size_t)g * (size_t)M + (size_t)P0;
@@ -216,17 +225,23 @@ static int sim_write_density(const SimSpec *s, const SimRunOpts *o, const SimOut
         hi = f->type == &dist_categorical ? f->k - 1 : fmin(ceil(hi), lo + 500);
         NX = (int)(hi - lo) + 1;
     }
+    /* columns first (one batched density call per curve), then rows */
+    double *xs = xcalloc((size_t)NX, sizeof *xs), *val = xcalloc((size_t)(nf + 1) * NX, sizeof *val);
+    for (int i = 0; i < NX; i++) xs[i] = f->type->discrete ? lo + i : lo + (hi - lo) * (i + 0.5) / NX;
+    sim_density(s, &s->data, s->theta_data, xs, NX, val);
+    for (int j = 0; j < nf; j++) sim_density(s, f, fits[j], xs, NX, val + (size_t)(j + 1) * NX);
     CsvLog *log;
     int st = sim_open(&log, o, "density.csv", "sim_density", s, n_text, &cols);
     double *row = xcalloc((size_t)cols.n, sizeof *row);
     for (int i = 0; i < NX && !st; i++) {
-        double x = f->type->discrete ? lo + i : lo + (hi - lo) * (i + 0.5) / NX;
-        row[0] = x;
-        row[1] = sim_density_at(s, &s->data, s->theta_data, x);
-        for (int j = 0; j < nf; j++) row[2 + j] = sim_density_at(s, f, fits[j], x);
+        row[0] = xs[i];
+        for (int j = 0; j <= nf; j++) row[1 + j] = val[(size_t)j * NX + i];
         st = csvlog_row(log, row);
     }
     free(row);
+    free(xs);
+    free(val);
+    free(first);
     cols_free(&cols);
     int cst = log ? csvlog_close(log, st == ERR_OK) : ERR_OK;
     return st ? st : cst;

@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "family.h"
+#include "fastnorm.h"
 #include "fit.h"
 #include "linalg.h"
 #include "popmap.h"
@@ -276,6 +277,47 @@ START_TEST(test_parse)
 }
 END_TEST
 
+/* The ziggurat sampler: moments, the tail beyond its base strip (R = 3.4426) and the CDF at a few
+ * points, from 2,000,000 draws (binomial 5 sigma bands); PCG32 takes the GSL fallback. */
+START_TEST(test_fastnorm)
+{
+    enum { N = 2000000 };
+    gsl_rng *r = rng_stream_alloc(rng_pcg64, 12, RNG_PURPOSE_TRUTH, 0);
+    double *z = malloc(N * sizeof *z), m = 0, m2 = 0, m4 = 0;
+    fastnorm_fill(r, 0, 1, N, z);
+    const double pts[] = {-3.6, -2, -0.7, 0, 0.3, 1.5, 3.5};
+    long below[7] = {0}, tail = 0;
+    for (size_t i = 0; i < N; i++) {
+        m += z[i];
+        m2 += z[i] * z[i];
+        m4 += z[i] * z[i] * z[i] * z[i];
+        tail += fabs(z[i]) > 3.442619855899;
+        for (int k = 0; k < 7; k++) below[k] += z[i] <= pts[k];
+    }
+    m /= N, m2 /= N, m4 /= N;
+    ck_assert_msg(fabs(m) < 5 / sqrt(N), "mean %g", m);
+    ck_assert_msg(fabs(m2 - 1) < 5 * sqrt(2.0 / N), "var %g", m2);
+    ck_assert_msg(fabs(m4 - 3) < 5 * sqrt(96.0 / N), "4th moment %g", m4);
+    double pt = 2 * 0.5 * erfc(3.442619855899 / sqrt(2));
+    ck_assert_msg(fabs((double)tail / N - pt) < 5 * sqrt(pt / N), "tail %g vs %g", (double)tail / N, pt);
+    for (int k = 0; k < 7; k++) {
+        double p = 0.5 * erfc(-pts[k] / sqrt(2)), e = (double)below[k] / N;
+        ck_assert_msg(fabs(e - p) < 5 * sqrt(p * (1 - p) / N) + 1e-12, "F(%g) = %g vs %g", pts[k], e, p);
+    }
+    gsl_rng_free(r);
+    r = rng_stream_alloc(rng_pcg32, 12, RNG_PURPOSE_TRUTH, 0);
+    double s = 0, s2 = 0;
+    for (int i = 0; i < 100000; i++) {
+        double v = fastnorm_draw(r);
+        s += v;
+        s2 += v * v;
+    }
+    ck_assert(fabs(s / 1e5) < 5 / sqrt(1e5) && fabs(s2 / 1e5 - 1) < 5 * sqrt(2 / 1e5));
+    gsl_rng_free(r);
+    free(z);
+}
+END_TEST
+
 Suite *suite_family(void);
 Suite *suite_family(void)
 {
@@ -290,6 +332,7 @@ Suite *suite_family(void)
     tcase_add_test(tc, test_linalg);
     tcase_add_test(tc, test_best_of_k);
     tcase_add_test(tc, test_parse);
+    tcase_add_test(tc, test_fastnorm);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -23,9 +23,12 @@ static void mc_moment(const SimSpec *s, const McResult *mc, int g, RowFn f, doub
 {
     long R = mc->replicates;
     int G = mc->generations, M = mc->nmetric;
-    double m1 = 0, k = 0;
+    double m1 = 0, k = 0, row[LOOP_METRIC_MAX];
+    (void)G;
+    (void)M;
     for (long r = 0; r < R; r++) {
-        double v = f(s, mc->traj + ((size_t)r * G + g) * M);
+        mc_row(mc, r, g, row);
+        double v = f(s, row);
         if (!isfinite(v)) continue;
         m1 += v;
         k++;
@@ -33,7 +36,8 @@ static void mc_moment(const SimSpec *s, const McResult *mc, int g, RowFn f, doub
     m1 /= k;
     double c2 = 0, c4 = 0;
     for (long r = 0; r < R; r++) {
-        double v = f(s, mc->traj + ((size_t)r * G + g) * M);
+        mc_row(mc, r, g, row);
+        double v = f(s, row);
         if (!isfinite(v)) continue;
         double d = v - m1;
         c2 += d * d;
