@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "abp.h"
 #include "cli.h"
 #include "csvlog.h"
 #include "err.h"
@@ -63,14 +62,6 @@ static int parse_list(const char *s, double *v, int max)
     }
     free(copy);
     return n;
-}
-
-static int load_exclude(const char *path, AbpIdSet **out)
-{
-    *out = NULL;
-    if (!path) return ERR_OK;
-    *out = abp_idset_alloc();
-    return abp_idset_read(*out, path);
 }
 
 static void print_metrics(const char *name, const LeanMetrics *mt)
@@ -148,8 +139,8 @@ static int train_main(int argc, char **argv)
                    "  -d, --data ROOT        data root holding abp/ (default $BIASAMP_DATA or\n"
                    "                         ../shared/data)\n"
                    "  -s, --split NAME       random (default) or media\n"
-                   "  -x, --exclude FILE     IDs to leave out (one per line, first column), e.g. the\n"
-                   "                         fine-tuning set\n"
+                   "  -x, --exclude FILE     article IDs to leave out, one per line (e.g. the\n"
+                   "                         finetune.ids and finetune_center.ids of biasamp corpus)\n"
                    "  -n, --max N            use at most N training (and validation) articles\n"
                    "  -l, --lambda X         L2 strength (default %g)\n"
                    "  -t, --tune LIST        comma-separated lambdas to choose from on SPLIT/valid\n"
@@ -177,19 +168,14 @@ static int train_main(int argc, char **argv)
     snprintf(tr_name, sizeof tr_name, "%s/train", split);
     snprintf(va_name, sizeof va_name, "%s/valid", split);
     const char *names[2] = {tr_name, va_name};
-    AbpPart sets[2];
-    AbpIdSet *ex = NULL;
+    LeanTexts sets[2];
     LeanModel *m = NULL;
     LeanTrainInfo info;
     LeanTuneRow rows[32];
-    int st = load_exclude(exclude, &ex);
-    if (!st) st = abp_parts_load(sets, names, nl ? 2 : 1, root, ex, (size_t)max);
-    if (st) {
-        abp_idset_free(ex);
-        return cli_fail("lean", st);
-    }
-    printf("training on %s: %zu articles (%zu excluded IDs)\n", tr_name, sets[0].n,
-           abp_idset_size(ex));
+    int st = lean_texts_load(sets, names, nl ? 2 : 1, root, exclude, (size_t)max);
+    if (st) return cli_fail("lean", st);
+    printf("training on %s: %zu articles%s%s\n", tr_name, sets[0].n,
+           exclude ? " without those in " : "", exclude ? exclude : "");
     if (nl)
         st = lean_tune(&m, &o, lambdas, nl, (const char *const *)sets[0].text, sets[0].y,
                        sets[0].n, (const char *const *)sets[1].text, sets[1].y, sets[1].n, rows,
@@ -212,8 +198,7 @@ static int train_main(int argc, char **argv)
                out, mo.hash_bits, mo.bigrams, mo.idf, mo.lambda, info.nnz, info.iters, info.evals,
                info.converged, info.f, info.gnorm, info.featurize_s, info.train_s);
     }
-    for (int k = 0; k < (nl ? 2 : 1); k++) abp_part_release(&sets[k]);
-    abp_idset_free(ex);
+    for (int k = 0; k < (nl ? 2 : 1); k++) lean_texts_release(&sets[k]);
     lean_free(m);
     return st ? cli_fail("lean", st) : 0;
 }
@@ -226,7 +211,7 @@ static int eval_main(int argc, char **argv)
         {"max", required_argument, 0, 'n'},     {"csv", required_argument, 0, 'c'},
         {"threads", required_argument, 0, 'j'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    const char *model = NULL, *data = NULL, *parts = "random/test,media/test", *exclude = NULL,
+    const char *model = NULL, *data = NULL, *parts = "random/test", *exclude = NULL,
                *csv = NULL;
     long max = 0, v;
     int threads = 0, c;
@@ -255,9 +240,9 @@ static int eval_main(int argc, char **argv)
                    "options:\n"
                    "  -m, --model MODEL      model file (required)\n"
                    "  -d, --data ROOT        data root holding abp/\n"
-                   "  -p, --parts LIST       comma-separated SPLIT/PART (default\n"
-                   "                         random/test,media/test)\n"
-                   "  -x, --exclude FILE     IDs to leave out\n"
+                   "  -p, --parts LIST       comma-separated SPLIT/PART or @IDFILE (default\n"
+                   "                         random/test)\n"
+                   "  -x, --exclude FILE     article IDs to leave out, one per line\n"
                    "  -n, --max N            at most N articles per part\n"
                    "  -c, --csv FILE         also write the table (kind=lean_eval): one row per part\n"
                    "                         and true class; the parts are named in the metadata\n"
@@ -288,12 +273,10 @@ static int eval_main(int argc, char **argv)
     if (data) snprintf(root, sizeof root, "%s", data);
     else paths_data_root(root, sizeof root);
     LeanModel *m = NULL;
-    AbpIdSet *ex = NULL;
-    AbpPart sets[16];
+    LeanTexts sets[16];
     LeanMetrics mt[16];
     int st = lean_load(&m, model), loaded = 0;
-    if (!st) st = load_exclude(exclude, &ex);
-    if (!st) st = abp_parts_load(sets, (const char *const *)names, np, root, ex, (size_t)max);
+    if (!st) st = lean_texts_load(sets, (const char *const *)names, np, root, exclude, (size_t)max);
     loaded = !st;
     for (int k = 0; k < np && !st; k++) {
         lean_evaluate(m, (const char *const *)sets[k].text, sets[k].y, sets[k].n, threads, &mt[k]);
@@ -323,9 +306,8 @@ static int eval_main(int argc, char **argv)
         if (!st) st = cst;
     }
     if (loaded)
-        for (int k = 0; k < np; k++) abp_part_release(&sets[k]);
+        for (int k = 0; k < np; k++) lean_texts_release(&sets[k]);
     free(copy);
-    abp_idset_free(ex);
     lean_free(m);
     return st ? cli_fail("lean", st) : 0;
 }

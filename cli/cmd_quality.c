@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "abp.h"
 #include "cli.h"
+#include "lean.h"
 #include "err.h"
 #include "paths.h"
 #include "quality.h"
@@ -129,10 +129,13 @@ static int train_main(int argc, char **argv)
                    "options:\n"
                    "  -o, --out MODEL        model file to write (required)\n"
                    "  -d, --data ROOT        data root holding abp/\n"
-                   "  -x, --exclude FILE     article IDs to leave out (e.g. the fine-tuning set)\n"
-                   "  -L, --lm-part P        language-model articles (default random/train)\n"
+                   "  -x, --exclude FILE     article IDs to leave out, one per line (e.g. the\n"
+                   "                         finetune.ids of biasamp corpus)\n"
+                   "  -L, --lm-part P        language-model articles: SPLIT/PART or @IDFILE\n"
+                   "                         (default random/train)\n"
                    "  -M, --lm-max N         at most N of them (default 5000)\n"
-                   "  -p, --part P           classifier articles (default random/valid)\n"
+                   "  -p, --part P           classifier articles (default random/valid; e.g.\n"
+                   "                         @quality.ids from biasamp corpus)\n"
                    "  -n, --train-max N      training articles (default 3000)\n"
                    "  -t, --test-max N       held-out articles after them (default 1000)\n"
                    "  -S, --sentences N      sentences per article (default %d)\n"
@@ -154,25 +157,20 @@ static int train_main(int argc, char **argv)
         return cli_usage_error("quality", "train: unexpected argument '%s'", argv[optind]);
     char root[4096];
     root_of(data, root, sizeof root);
-    AbpIdSet *ex = NULL;
-    AbpPart parts[2];
+    LeanTexts parts[2];
     const char *names[2] = {lm_part, part};
     int st = ERR_OK, same = strcmp(lm_part, part) == 0, loaded = 0;
-    if (exclude) {
-        ex = abp_idset_alloc();
-        st = abp_idset_read(ex, exclude);
-    }
     /* one part for both roles: LM articles come after the classifier's */
     size_t cls_n = (size_t)(train_max + test_max);
     if (!st)
-        st = abp_parts_load(parts, names, same ? 1 : 2, root, ex,
+        st = lean_texts_load(parts, names, same ? 1 : 2, root, exclude,
                             same ? cls_n + (size_t)lm_max : (size_t)(lm_max > (long)cls_n ? lm_max : (long)cls_n));
     loaded = !st;
     QualityModel *m = NULL;
     QualityTrainInfo info;
     QualityEval ev;
     if (!st) {
-        AbpPart *cp = same ? &parts[0] : &parts[1];
+        LeanTexts *cp = same ? &parts[0] : &parts[1];
         char **lm_t = same ? cp->text + (cp->n < cls_n ? cp->n : cls_n) : parts[0].text;
         size_t lm_n = same ? (cp->n > cls_n ? cp->n - cls_n : 0) : parts[0].n;
         if (lm_n > (size_t)lm_max) lm_n = (size_t)lm_max;
@@ -197,8 +195,7 @@ static int train_main(int argc, char **argv)
         if (!st) printf("model %s\n", out);
     }
     if (loaded)
-        for (int k = 0; k < (same ? 1 : 2); k++) abp_part_release(&parts[k]);
-    abp_idset_free(ex);
+        for (int k = 0; k < (same ? 1 : 2); k++) lean_texts_release(&parts[k]);
     quality_free(m);
     return st ? cli_fail("quality", st) : 0;
 }
@@ -245,9 +242,9 @@ static int eval_main(int argc, char **argv)
                    "options:\n"
                    "  -m, --model MODEL      model file (required)\n"
                    "  -d, --data ROOT        data root holding abp/\n"
-                   "  -p, --part P           articles (default random/test)\n"
+                   "  -p, --part P           articles: SPLIT/PART or @IDFILE (default random/test)\n"
                    "  -n, --max N            at most N articles (default 1000)\n"
-                   "  -x, --exclude FILE     article IDs to leave out\n"
+                   "  -x, --exclude FILE     article IDs to leave out, one per line\n"
                    "  -S, --sentences N      sentences per article (default %d)\n"
                    "  -s, --seed N           corruption seed (default 1)\n"
                    "  -h, --help             this help\n",
@@ -264,15 +261,10 @@ static int eval_main(int argc, char **argv)
     char root[4096];
     root_of(data, root, sizeof root);
     QualityModel *m = NULL;
-    AbpIdSet *ex = NULL;
-    AbpPart p;
+    LeanTexts p;
     QualityEval ev;
     int st = quality_load(&m, model), loaded = 0;
-    if (!st && exclude) {
-        ex = abp_idset_alloc();
-        st = abp_idset_read(ex, exclude);
-    }
-    if (!st) st = abp_parts_load(&p, &part, 1, root, ex, (size_t)max);
+    if (!st) st = lean_texts_load(&p, &part, 1, root, exclude, (size_t)max);
     loaded = !st;
     if (!st) st = quality_evaluate(m, &o, (const char *const *)p.text, p.n, &ev);
     if (!st) {
@@ -280,8 +272,7 @@ static int eval_main(int argc, char **argv)
         snprintf(what, sizeof what, "%s (%zu articles)", part, p.n);
         print_eval(what, &ev);
     }
-    if (loaded) abp_part_release(&p);
-    abp_idset_free(ex);
+    if (loaded) lean_texts_release(&p);
     quality_free(m);
     return st ? cli_fail("quality", st) : 0;
 }

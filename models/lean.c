@@ -4,6 +4,7 @@
  * and hence the model, is the same for any thread count. */
 #include "lean.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <omp.h>
 #endif
 
+#include "corpus.h"
 #include "err.h"
 #include "progress.h"
 #include "softmax.h"
@@ -422,4 +424,100 @@ done:
     }
     *out = m;
     return ERR_OK;
+}
+
+/* ---- Article-Bias-Prediction texts ---- */
+
+void lean_texts_release(LeanTexts *t)
+{
+    for (size_t i = 0; t->text && i < t->n; i++) free(t->text[i]);
+    free(t->text), free(t->y);
+    t->text = NULL, t->y = NULL, t->n = 0;
+}
+
+/* Article IDs listed in path (first white-space separated field of each line; blank lines, '#'
+ * comments and a header "ID" skipped) as corpus indices. ERR_INVAL naming path:line for an ID
+ * the corpus does not hold. */
+static int ids_load(const Corpus *c, const char *path, CorpusSet *out)
+{
+    out->idx = NULL, out->n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return err_set(ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0, scap = 0;
+    long ln = 0;
+    int st = ERR_OK;
+    while (getline(&line, &cap, f) >= 0) {
+        ln++;
+        char *p = line + strspn(line, " \t");
+        p[strcspn(p, " \t\r\n")] = '\0';
+        if (!*p || *p == '#' || (ln == 1 && strcmp(p, "ID") == 0)) continue;
+        long k = corpus_find(c, p);
+        if (k < 0) {
+            st = err_set(ERR_INVAL, "%s:%ld: article ID '%.40s' is not in the corpus", path, ln, p);
+            break;
+        }
+        if (out->n == scap) out->idx = xrealloc(out->idx, (scap = scap ? 2 * scap : 1024) * sizeof *out->idx);
+        out->idx[out->n++] = (size_t)k;
+    }
+    if (!st && ferror(f)) st = err_set(ERR_IO, "cannot read '%s'", path);
+    free(line);
+    fclose(f);
+    if (st) corpus_set_release(out);
+    return st;
+}
+
+static int set_load(const Corpus *c, const char *root, const char *name, CorpusSet *out)
+{
+    if (name[0] == '@') return ids_load(c, name + 1, out);
+    const char *slash = strchr(name, '/');
+    char path[4096];
+    int ok = slash && (!strncmp(name, "random/", 7) || !strncmp(name, "media/", 6)) &&
+             (!strcmp(slash + 1, "train") || !strcmp(slash + 1, "valid") || !strcmp(slash + 1, "test"));
+    if (!ok)
+        return err_set(ERR_INVAL, "unknown set '%s' (random|media/train|valid|test or @FILE)", name);
+    if ((size_t)snprintf(path, sizeof path, "%s/abp/splits/%s.tsv", root, name) >= sizeof path)
+        return err_set(ERR_INVAL, "data root too long: '%s'", root);
+    return corpus_split_load(c, path, out);
+}
+
+int lean_texts_load(LeanTexts *sets, const char *const *names, int n, const char *root,
+                    const char *exclude, size_t max)
+{
+    for (int k = 0; k < n; k++) memset(&sets[k], 0, sizeof sets[k]);
+    char path[4096];
+    Corpus *c = NULL;
+    CorpusSet ex = {0}, s = {0};
+    unsigned char *drop = NULL;
+    int st = ERR_OK;
+    if ((size_t)snprintf(path, sizeof path, "%s/abp/articles.jsonl.gz", root) >= sizeof path)
+        return err_set(ERR_INVAL, "data root too long: '%s'", root);
+    st = corpus_load(&c, path);
+    if (!st && exclude) st = ids_load(c, exclude, &ex);
+    if (!st) {
+        drop = xcalloc(corpus_size(c) + 1, 1);
+        for (size_t i = 0; i < ex.n; i++) drop[ex.idx[i]] = 1;
+    }
+    for (int k = 0; k < n && !st; k++) {
+        st = set_load(c, root, names[k], &s);
+        if (st) break;
+        LeanTexts *t = &sets[k];
+        snprintf(t->name, sizeof t->name, "%s", names[k]);
+        t->text = xcalloc(s.n + 1, sizeof *t->text);
+        t->y = xcalloc(s.n + 1, sizeof *t->y);
+        for (size_t i = 0; i < s.n && (max == 0 || t->n < max); i++) {
+            if (drop[s.idx[i]]) continue;
+            const CorpusArticle *a = corpus_get(c, s.idx[i]);
+            size_t len;
+            t->text[t->n] = corpus_format(a, &len);
+            t->y[t->n++] = a->bias;
+        }
+        corpus_set_release(&s);
+    }
+    if (st)
+        for (int k = 0; k < n; k++) lean_texts_release(&sets[k]);
+    free(drop);
+    corpus_set_release(&ex);
+    corpus_free(c);
+    return st;
 }

@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "abp.h"
 
 enum { LEAN_LEFT = 0, LEAN_CENTER = 1, LEAN_RIGHT = 2, LEAN_NCLASS = 3 };
 
@@ -86,5 +85,24 @@ void lean_metrics(const int *y, const int *pred, size_t n, LeanMetrics *mt);
 /* Predicts texts and scores them against y. */
 void lean_evaluate(const LeanModel *m, const char *const *texts, const int *y, size_t n,
                    int threads, LeanMetrics *mt);
+
+/* ---- Article-Bias-Prediction texts for the classifiers (read through models/corpus) ---- */
+
+typedef struct LeanTexts {
+    char name[64];
+    size_t n;
+    char **text; /* "title: <title>\nbody: <body>" (corpus_format, the fine-tuning format) */
+    int *y;      /* 0 left, 1 center, 2 right */
+} LeanTexts;
+
+/* Loads each named set from the Article-Bias-Prediction folder ROOT/abp, reading the corpus once:
+ * "SPLIT/PART" (random or media; train, valid or test) is that split file, "@FILE" the article
+ * IDs listed in FILE (one per line, as `biasamp corpus` writes its *.ids). Articles listed in the
+ * file `exclude` (may be NULL; same format) are dropped; each set keeps at most max texts (0: all),
+ * in set order. Errors are the files' (ERR_IO, ERR_INVAL naming file:line); on error all sets are
+ * empty. */
+int lean_texts_load(LeanTexts *sets, const char *const *names, int n, const char *root,
+                    const char *exclude, size_t max);
+void lean_texts_release(LeanTexts *t);
 
 #endif

@@ -116,11 +116,12 @@ void softmax_predict(const Softmax *m, const uint32_t *idx, const float *val, si
 /* Vector kernels over the P parameters, OpenMP-parallel. dot sums fixed blocks of VBLOCK and then
  * the block sums in order, so its value does not depend on the thread count. */
 #define VBLOCK 16384
+#define VPAR (1u << 20) /* below this many parameters a parallel region costs more than it saves */
 static double dot(const double *a, const double *b, size_t n, double *part, int threads)
 {
     size_t nb = (n + VBLOCK - 1) / VBLOCK;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(threads) if (nb > 4)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n >= VPAR)
 #endif
     for (size_t k = 0; k < nb; k++) {
         size_t hi = (k + 1) * VBLOCK < n ? (k + 1) * VBLOCK : n;
@@ -137,7 +138,7 @@ static double dot(const double *a, const double *b, size_t n, double *part, int 
 static void axpy(double a, const double *x, double *y, size_t n, int threads)
 {
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(threads) if (n > 4 * VBLOCK)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n >= VPAR)
 #endif
     for (size_t i = 0; i < n; i++) y[i] += a * x[i];
 }
