@@ -632,16 +632,16 @@ int corpus_build(const CorpusBuildOpts *o, CorpusBuildResult *r)
     Tokenizer *tok = NULL;
     CorpusSet sp[6] = {{0}};
     CorpusPlan plan = {{{0}}};
+    int st = tokenizer_load_dir(&tok, o->vocab_dir); /* first: it fails fast */
+    if (!st && tokenizer_eot(tok) < 0)
+        st = err_set(ERR_INVAL, "%s: the vocabulary has no %s token", o->vocab_dir,
+                     TOKENIZER_EOT_TEXT);
     snprintf(path, n, "%s/%s", o->abp_dir, corpus_abp_files[0]);
-    int st = corpus_load(&c, path);
+    if (!st) st = corpus_load(&c, path);
     for (int k = 0; k < 6 && !st; k++) {
         snprintf(path, n, "%s/%s", o->abp_dir, corpus_abp_files[k + 1]);
         st = corpus_split_load(c, path, &sp[k]);
     }
-    if (!st) st = tokenizer_load_dir(&tok, o->vocab_dir);
-    if (!st && tokenizer_eot(tok) < 0)
-        st = err_set(ERR_INVAL, "%s: the vocabulary has no %s token", o->vocab_dir,
-                     TOKENIZER_EOT_TEXT);
     if (!st) st = corpus_plan(c, sp, &o->plan, &plan);
     if (!st) {
         r->n_articles = c->n;
