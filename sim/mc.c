@@ -16,6 +16,13 @@
 
 #define MC_CHUNK 64
 
+/* OpenMP pragmas that vanish (without -Wunknown-pragmas noise) in OMP=0 builds */
+#ifdef _OPENMP
+#define MC_OMP(x) _Pragma(#x)
+#else
+#define MC_OMP(x)
+#endif
+
 const char *const mc_stat_suffix[MC_NSTAT] = {"", "_se", "_q05", "_q50", "_q95"};
 
 /* Moves the k-th smallest of v[lo..hi] to v[k] with v[lo..k) <= v[k] <= v(k..hi]
@@ -103,7 +110,8 @@ static void mc_aggregate_series(const double *col, long R, double *v, double *st
 void mc_aggregate(McResult *res)
 {
     long R = res->replicates;
-    long S = (long)res->generations * res->nmetric;
+    int G = res->generations, M = res->nmetric;
+    long S = (long)G * M;
     free(res->stat);
     res->stat = xcalloc((size_t)S * MC_NSTAT, sizeof *res->stat);
     /* series are independent: summarise them in parallel (each by one thread, in a fixed order,
@@ -112,13 +120,27 @@ void mc_aggregate(McResult *res)
 #ifdef _OPENMP
     if ((double)S * (double)R > 1e5) nth = omp_get_max_threads();
 #endif
-#pragma omp parallel num_threads(nth)
+    (void)nth;
+MC_OMP(omp parallel num_threads(nth))
     {
         double *v = xcalloc((size_t)R, sizeof *v);
-#pragma omp for schedule(dynamic, 16)
-        for (long i = 0; i < S; i++)
-            mc_aggregate_series(res->traj + (size_t)i * (size_t)R, R, v,
-                                res->stat + (size_t)i * MC_NSTAT);
+MC_OMP(omp for schedule(dynamic, 1))
+        for (int g = 0; g < G; g++)
+            for (int m = 0; m < M; m++) {
+                /* a series identical to an earlier metric's of the same generation (mean = stat,
+                 * dispersion = sd, ...) shares its summaries */
+                size_t i = (size_t)g * (size_t)M + (size_t)m;
+                const double *col = res->traj + i * (size_t)R;
+                double *st = res->stat + i * MC_NSTAT;
+                int same = -1;
+                for (int k = 0; k < m && same < 0; k++)
+                    if (memcmp(col - (size_t)(m - k) * (size_t)R, col, (size_t)R * sizeof *col) == 0)
+                        same = k;
+                if (same >= 0)
+                    memcpy(st, st - (size_t)(m - same) * MC_NSTAT, MC_NSTAT * sizeof *st);
+                else
+                    mc_aggregate_series(col, R, v, st);
+            }
         free(v);
     }
 }
@@ -146,12 +168,13 @@ int mc_run(const SimSpec *s, McResult *res, const char *label)
 #ifdef _OPENMP
     nth = omp_get_max_threads() < nchunk ? omp_get_max_threads() : (int)nchunk;
 #endif
-#pragma omp parallel num_threads(nth)
+    (void)nth;
+MC_OMP(omp parallel num_threads(nth))
     {
         LoopWork w;
         loop_work_init(&w, s);
         double *buf = xcalloc(GM * MC_CHUNK, sizeof *buf);
-#pragma omp for schedule(dynamic, 1)
+MC_OMP(omp for schedule(dynamic, 1))
         for (long c = 0; c < nchunk; c++) {
             long r0 = c * MC_CHUNK, r1 = r0 + MC_CHUNK < R ? r0 + MC_CHUNK : R;
             for (long r = r0; r < r1; r++)
@@ -165,11 +188,11 @@ int mc_run(const SimSpec *s, McResult *res, const char *label)
 #endif
             {
                 long d;
-#pragma omp atomic read
+MC_OMP(omp atomic read)
                 d = done;
                 progress_update(&prog, d);
             }
-#pragma omp atomic update
+MC_OMP(omp atomic update)
             done += r1 - r0;
         }
         free(buf);
