@@ -145,7 +145,6 @@ int cmd_sim(int argc, char **argv)
     SimRunOpts o = {.dir = dir,
                     .run = &ri,
                     .trajectories = sc.trajectories,
-                    .snapshots = &sc.snapshots,
                     .plot = plot,
                     .format = simcfg_formats[sc.plot_format],
                     .title = sc.title,

@@ -60,6 +60,7 @@ typedef struct SimSpec {
     uint64_t seed;
     long replicates;
     char class_names[DIST_PARAM_MAX][DIST_PNAME_MAX]; /* categorical share columns; "" = 1..K */
+    int nsnap, snap[16];              /* generations drawn in the density snapshots */
 
     /* derived by loop_prepare */
     int prepared;

@@ -181,8 +181,8 @@ static int sim_write_density(const SimSpec *s, const SimRunOpts *o, const SimOut
                              const char *n_text)
 {
     const Dist *f = &s->fit;
-    int ns = o->snapshots->n, M = out->nmetric, P0 = s->col[LOOP_M_PARAM0];
-    const double *fits[2 * CFG_LIST_MAX + 2];
+    int ns = s->nsnap, M = out->nmetric, P0 = s->col[LOOP_M_PARAM0];
+    const double *fits[2 * 16 + 2];
     ColSet cols = {0};
     cols_add(&cols, "x", "");
     cols_add(&cols, "truth", "");
@@ -191,7 +191,7 @@ static int sim_write_density(const SimSpec *s, const SimRunOpts *o, const SimOut
     double *first = xcalloc((size_t)(ns + 1) * (size_t)np, sizeof *first); /* replicate 0 */
     fits[nf++] = out->sampled ? out->mc.theta_pre : s->theta_pre;
     for (int i = 0; i < ns; i++) {
-        int g = (int)o->snapshots->v[i];
+        int g = s->snap[i];
         char gs[16];
         snprintf(gs, sizeof gs, "%d", g);
         if (out->sampled) {

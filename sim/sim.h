@@ -12,7 +12,6 @@ typedef struct SimRunOpts {
     const char *dir;       /* results folder (exists) */
     const RunInfo *run;    /* metadata for every table */
     int trajectories;      /* write trajectories.csv */
-    const CfgDList *snapshots;
     int plot;              /* render figures */
     const char *format;    /* "png" or "svg" */
     const char *title;

@@ -251,12 +251,19 @@ int simcfg_spec(const Cfg *c, const SimConfig *sc, SimSpec *spec)
         return cfg_error(c, "sim.ddof", "no unbiased refit is defined for %s", ft->name);
     if (spec->n == 0 && spec->fit.dim > 1 && spec->weight == &weight_category)
         return cfg_error(c, "sim.n", "no population map for this weight");
-    for (int i = 0; i < sc->snapshots.n; i++) {
+    /* density snapshots; the default list is cut to the generations that exist */
+    int snap_default = strcmp(cfg_origin(c, "sim.snapshots"), "default") == 0;
+    for (int i = 0; i < sc->snapshots.n && spec->nsnap < 16; i++) {
         double g = sc->snapshots.v[i];
-        if (g != floor(g) || g >= (double)sc->generations)
+        if (g != floor(g) || g >= (double)sc->generations) {
+            if (snap_default) continue;
             return cfg_error(c, "sim.snapshots", "%g is not a generation in 0..%ld", g,
                              sc->generations - 1);
+        }
+        spec->snap[spec->nsnap++] = (int)g;
     }
+    if (snap_default && spec->generations > 1 && spec->snap[spec->nsnap - 1] != spec->generations - 1)
+        spec->snap[spec->nsnap++] = spec->generations - 1;
     loop_prepare(spec);
     return ERR_OK;
 }
