@@ -178,7 +178,7 @@ int loop_run(const SimSpec *s, long rep, LoopWork *w, double *out, double *theta
             if (fam->type->temper && s->temperature != 1)
                 fam->type->temper(fam, prev, s->temperature, gen);
             else
-                memcpy(gen, prev, sizeof gen);
+                memcpy(gen, prev, (size_t)np * sizeof *gen);
         }
         /* the training set x (N samples) and its blocks: 0 real, 1 + t generation t's output */
         const double *x = w->x;
@@ -218,11 +218,11 @@ int loop_run(const SimSpec *s, long rep, LoopWork *w, double *out, double *theta
         }
         const double *logw = loop_weights(s, &ctx, w, x, blk, N);
         double n_eff;
-        memcpy(theta, prev, sizeof theta);
+        memcpy(theta, prev, (size_t)np * sizeof *theta);
         fit_wmle(fam, x, logw, (size_t)N, theta, &fi, &n_eff);
         if (s->ddof && fam->type->unbias && fi.converged) fam->type->unbias(fam, theta, n_eff);
         loop_metrics(s, theta, &fi, n_eff, (double)N, row);
-        memcpy(prev, theta, sizeof prev);
+        memcpy(prev, theta, (size_t)np * sizeof *prev);
     }
     gsl_rng_free(r);
     return ERR_OK;

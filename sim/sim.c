@@ -257,7 +257,7 @@ static void sim_metric_list(const SimSpec *s, char *buf, size_t n)
     int k = 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0] && k < 6; i++) {
         int c = s->col[order[i]];
-        if (c < 0) continue;
+        if (c < 0 || (order[i] == LOOP_M_NEFF && !s->weight->logw)) continue; /* n_eff = n */
         snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", k++ ? " " : "", s->mname[c]);
     }
 }
