@@ -1,0 +1,106 @@
+/* gpt2_train: the training step on top of gpt2 and adamw. The one constraint: no allocation and
+ * no thread-count dependence (the gradient norm sums a fixed partition of the slab in order). */
+#include "gpt2_train.h"
+
+#include <math.h>
+
+#include "err.h"
+#include "kernels.h"
+
+int gpt2_train_config_check(const Gpt2TrainConfig *tc)
+{
+    if (!(tc->lr > 0.0f && isfinite(tc->lr)))
+        return err_set(ERR_INVAL, "train: lr must be > 0 (got %g)", tc->lr);
+    if (!(tc->lr_final >= 0.0f && tc->lr_final <= tc->lr))
+        return err_set(ERR_INVAL, "train: lr_final must be in [0, lr] (got %g)", tc->lr_final);
+    if (tc->warmup_steps < 0)
+        return err_set(ERR_INVAL, "train: warmup_steps must be >= 0 (got %d)", tc->warmup_steps);
+    if (tc->total_steps < 0 || (tc->total_steps > 0 && tc->total_steps < tc->warmup_steps))
+        return err_set(ERR_INVAL, "train: total_steps must be 0 or >= warmup_steps (got %d)",
+                       tc->total_steps);
+    if (!(tc->grad_clip >= 0.0f && isfinite(tc->grad_clip)))
+        return err_set(ERR_INVAL, "train: grad_clip must be >= 0 (got %g)", tc->grad_clip);
+    if (tc->grad_accum < 1)
+        return err_set(ERR_INVAL, "train: grad_accum must be >= 1 (got %d)", tc->grad_accum);
+    return ERR_OK;
+}
+
+float gpt2_train_lr(const Gpt2TrainConfig *tc, long long step)
+{
+    if (step < tc->warmup_steps) return tc->lr * (float)(step + 1) / (float)tc->warmup_steps;
+    if (tc->total_steps <= 0) return tc->lr;
+    if (step >= tc->total_steps) return tc->lr_final;
+    long long span = tc->total_steps - tc->warmup_steps;
+    if (span <= 0) return tc->lr_final;
+    double frac = (double)(step - tc->warmup_steps) / (double)span;
+    return (float)(tc->lr + frac * (tc->lr_final - tc->lr));
+}
+
+double gpt2_grad_norm(const Gpt2 *m)
+{
+    enum { PARTS = 256 };
+    double part[PARTS];
+    size_t n = m->num_params, len = (n + PARTS - 1) / PARTS;
+    const float *g = m->grad_memory;
+    KERNELS_OMP(parallel for schedule(static))
+    for (int k = 0; k < PARTS; k++) {
+        size_t lo = (size_t)k * len, hi = lo + len < n ? lo + len : n;
+        double s = 0.0;
+        for (size_t i = lo; i < hi; i++) s += (double)g[i] * g[i];
+        part[k] = s;
+    }
+    double s = 0.0;
+    for (int k = 0; k < PARTS; k++) s += part[k];
+    return sqrt(s);
+}
+
+void gpt2_adamw_groups(const Gpt2 *m, AdamWGroup *groups)
+{
+    for (int i = 0; i < gpt2_tensor_count(); i++) {
+        Gpt2Tensor t = gpt2_tensor(m, i);
+        groups[i] = (AdamWGroup){.offset = t.offset, .n = t.size, .decay = t.decay};
+    }
+}
+
+int gpt2_train_step(Gpt2 *m, AdamW *opt, const Gpt2TrainConfig *tc, const int *tokens,
+                    const int *targets, int B, int T, Gpt2StepStats *stats)
+{
+    Gpt2StepStats st = {.loss = NAN, .grad_norm = NAN, .lr = 0.0f, .tokens = 0};
+    if (stats) *stats = st;
+    int rc = gpt2_train_config_check(tc);
+    if (rc) return rc;
+    if (opt->n != m->num_params)
+        return err_set(ERR_INVAL, "train: optimizer holds %zu floats, the model %zu", opt->n,
+                       m->num_params);
+    size_t BT = (size_t)B * T, K = (size_t)tc->grad_accum;
+    for (size_t i = 0; i < K * BT; i++) st.tokens += targets[i] >= 0;
+    gpt2_zero_grad(m);
+    double loss_sum = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        float loss;
+        rc = gpt2_forward(m, tokens + k * BT, targets + k * BT, B, T, &loss);
+        if (rc) return rc;
+        if (m->num_targets == 0) continue;
+        loss_sum += (double)loss * m->num_targets;
+        rc = gpt2_backward(m, (float)m->num_targets / (float)st.tokens);
+        if (rc) return rc;
+    }
+    st.loss = st.tokens ? (float)(loss_sum / st.tokens) : NAN;
+    st.grad_norm = (float)gpt2_grad_norm(m);
+    st.lr = gpt2_train_lr(tc, opt->t);
+    if (stats) *stats = st;
+    if (st.tokens == 0) return ERR_OK; /* nothing to learn from: no update, t unchanged */
+    if (!isfinite(st.loss) || !isfinite(st.grad_norm))
+        return err_set(ERR_NUMERIC, "train: step %lld: loss %g, gradient norm %g (not finite)",
+                       opt->t, st.loss, st.grad_norm);
+    /* torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is < 1 */
+    float scale = 1.0f;
+    if (tc->grad_clip > 0.0f) {
+        float c = tc->grad_clip / (st.grad_norm + 1e-6f);
+        if (c < 1.0f) scale = c;
+    }
+    AdamWGroup groups[32];
+    gpt2_adamw_groups(m, groups);
+    adamw_step(opt, m->param_memory, m->grad_memory, groups, gpt2_tensor_count(), st.lr, scale);
+    return ERR_OK;
+}
