@@ -22,6 +22,7 @@ static const Command commands[] = {
     {"sim", cmd_sim, "run the weighted-MLE simulator from a config (the theory half)"},
     {"plot", cmd_plot, "render a CSV table with its gnuplot script (PNG, SVG or terminal)"},
     {"tokenizer", cmd_tokenizer, "GPT-2 byte-level BPE: encode, decode, train a vocabulary"},
+    {"gpt2", cmd_gpt2, "GPT-2 models: info, convert (checkpoint/safetensors/llm.c), generate, perplexity"},
     {"corpus", cmd_corpus, "build the paper's data sets from Article-Bias-Prediction"},
     {"neurons", cmd_neurons, "neuron sets for bias and quality, their overlap and distinctness"},
     {"help", cmd_help, "show help for biasamp or for a command"},

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "err.h"
 #include "safetensors.h"
 #include "xalloc.h"
@@ -363,4 +364,65 @@ int gpt2_save_llmc(const Gpt2 *m, const char *path)
         return err_set(ERR_IO, "cannot write '%s'", path);
     }
     return ERR_OK;
+}
+
+/* ---- format detection -------------------------------------------------------------------------- */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+int gpt2_load_any(Gpt2 **out, const char *path, int B, int T)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(errno == ENOENT ? ERR_INVAL : ERR_IO, "cannot open '%s': %s", path,
+                       strerror(errno));
+    unsigned char head[8] = {0};
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (got == 8 && memcmp(head, "BIASGPT2", 8) == 0) {
+        CheckpointInfo info;
+        int s = checkpoint_peek(path, &info);
+        if (s) return s;
+        if (T > info.config.max_seq_len) T = info.config.max_seq_len;
+        Gpt2 *m;
+        if ((s = gpt2_alloc(&m, &info.config, B, T))) return s;
+        if ((s = checkpoint_load(path, m, NULL))) {
+            gpt2_free(m);
+            return s;
+        }
+        *out = m;
+        return ERR_OK;
+    }
+    int32_t magic;
+    memcpy(&magic, head, sizeof magic);
+    if (got >= 4 && magic == GPT2_LLMC_MAGIC) {
+        /* T is clamped after reading the header: peek at maxT first */
+        FILE *h = fopen(path, "rb");
+        int32_t hdr[3] = {0};
+        size_t ok = h ? fread(hdr, sizeof(int32_t), 3, h) : 0;
+        if (h) fclose(h);
+        if (ok == 3 && hdr[2] > 0 && T > hdr[2]) T = hdr[2];
+        return gpt2_load_llmc(out, path, B, T);
+    }
+    /* safetensors: the context comes from wpe; clamp by trying the largest that fits */
+    SafeTensors *st;
+    int s = safetensors_open(&st, path);
+    if (s) return err_prefix(s, "not a biasamp checkpoint, llm.c .bin or safetensors file");
+    const StTensor *wpe = safetensors_find(st, "transformer.wpe.weight");
+    if (!wpe) wpe = safetensors_find(st, "wpe.weight");
+    if (wpe && wpe->ndim == 2 && wpe->shape[0] > 0 && T > wpe->shape[0]) T = (int)wpe->shape[0];
+    safetensors_close(st);
+    return gpt2_load_safetensors(out, path, B, T);
+}
+
+int gpt2_save_any(const Gpt2 *m, const char *path)
+{
+    if (ends_with(path, ".safetensors")) return gpt2_save_safetensors(m, path);
+    if (ends_with(path, ".bin")) return gpt2_save_llmc(m, path);
+    return checkpoint_save(path, m, NULL);
 }

@@ -27,4 +27,13 @@ int gpt2_load_llmc(Gpt2 **out, const char *path, int B, int T);
 /* Writes an fp32 (version 3) llm.c checkpoint (for interoperability and tests). */
 int gpt2_save_llmc(const Gpt2 *m, const char *path);
 
+/* Any of the three formats, detected from the file's first bytes: biasamp's own checkpoint
+ * ("BIASGPT2", models/checkpoint.h), an llm.c .bin (magic 20240326) or safetensors. The
+ * activations hold (B, T) with T clamped to the model's context. */
+int gpt2_load_any(Gpt2 **out, const char *path, int B, int T);
+
+/* Writes m as OUT's extension says: .safetensors (HF), .bin (llm.c fp32), anything else
+ * biasamp's own checkpoint (weights only). */
+int gpt2_save_any(const Gpt2 *m, const char *path);
+
 #endif

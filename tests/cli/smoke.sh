@@ -33,7 +33,7 @@ grep_in "$T/out" "^biasamp [0-9]" "--version format"
 expect 2 "no arguments" -- "$BIN"
 expect 2 "unknown command" -- "$BIN" frobnicate
 grep_in "$T/err" "unknown command 'frobnicate'" "unknown command message"
-for c in sim plot tokenizer corpus neurons help; do
+for c in sim plot tokenizer corpus gpt2 neurons help; do
     expect 0 "$c --help" -- "$BIN" $c --help
 done
 expect 0 "help sim" -- "$BIN" help sim
@@ -110,6 +110,33 @@ grep_in "$T/err" "gnuplot" "gnuplot missing message"
 expect 0 "sim with figures" -- "$BIN" sim configs/paper-fig11-mle.ini -s sim.replicates=4 -o "$T/f11" -q
 for f in params.png moments.png density.png; do [ -s "$T/f11/$f" ] && ok || bad "figure $f missing"; done
 ls "$T"/f11/*.part >/dev/null 2>&1 && bad "partial files left" || ok
+
+# --- gpt2: formats, generation, perplexity ---------------------------------------------------------
+expect 0 "gpt2 init" -- "$BIN" gpt2 init "$T/m.ckpt" --layers 2 --heads 2 --channels 32 --context 64 --seed 3
+expect 0 "gpt2 convert safetensors" -- "$BIN" gpt2 convert "$T/m.ckpt" "$T/m.safetensors"
+expect 0 "gpt2 convert llm.c" -- "$BIN" gpt2 convert "$T/m.safetensors" "$T/m.bin"
+expect 0 "gpt2 info" -- "$BIN" gpt2 info "$T/m.bin"
+grep_in "$T/out" "2 layers, 2 heads, 32 channels" "gpt2 info content"
+if [ -f "${BIASAMP_CACHE:-$HOME/.cache/biasamp}/gpt2-bpe/encoder.json" ]; then
+    for f in m.ckpt m.safetensors m.bin; do
+        "$BIN" gpt2 generate "$T/$f" -p "The senator said" -n 8 >"$T/gen_$f.txt" 2>"$T/err" && ok || bad "gpt2 generate $f"
+    done
+    cmp -s "$T/gen_m.ckpt.txt" "$T/gen_m.bin.txt" && cmp -s "$T/gen_m.ckpt.txt" "$T/gen_m.safetensors.txt" && ok || bad "generation differs between formats"
+    grep_in "$T/gen_m.ckpt.txt" "^The senator said" "generation echoes the prompt"
+    echo "The senator said that the bill would pass the house on Tuesday." >"$T/text.txt"
+    expect 0 "gpt2 perplexity" -- "$BIN" gpt2 perplexity "$T/m.ckpt" "$T/text.txt"
+    # an untrained model is close to uniform over 50,257 tokens
+    awk '{ if ($2 > 0.8 * 50257 && $2 < 1.25 * 50257) ok = 1 } END { exit !ok }' "$T/out" && ok || bad "untrained perplexity not near the vocabulary size: $(cat "$T/out")"
+else
+    echo "SKIP gpt2 generate/perplexity: GPT-2 BPE files absent (run make deps)"
+fi
+head -c 2000 "$T/m.bin" >"$T/trunc.bin"
+expect 2 "gpt2 truncated .bin" -- "$BIN" gpt2 info "$T/trunc.bin"
+grep_in "$T/err" "trunc.bin" "truncated file named"
+printf 'not a model at all' >"$T/junk.ckpt"
+expect 2 "gpt2 junk file" -- "$BIN" gpt2 info "$T/junk.ckpt"
+expect 2 "gpt2 missing file" -- "$BIN" gpt2 info "$T/none.ckpt"
+expect 2 "gpt2 bad subcommand" -- "$BIN" gpt2 frobnicate "$T/m.ckpt"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
