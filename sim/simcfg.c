@@ -228,6 +228,11 @@ int simcfg_spec(const Cfg *c, const SimConfig *sc, SimSpec *spec)
                                  nr, g);
         }
     }
+    double nmax = 0;
+    for (int g = 0; g < spec->generations && spec->n > 0; g++) nmax = fmax(nmax, (double)loop_n(spec, g));
+    if (spec->weight->curate && nmax * spec->best_of * spec->fit.dim > 4e8)
+        return cfg_error(c, "sim.best_of", "%d candidates for %.0f samples need too much memory",
+                         spec->best_of, nmax);
     if ((spec->mode == LOOP_ACCUMULATE || spec->mode == LOOP_ACCUMULATE_SUBSAMPLE) &&
         total * spec->fit.dim > 4e8)
         return cfg_error(c, "sim.mode", "accumulating %.0f samples needs too much memory", total);
