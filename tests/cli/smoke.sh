@@ -138,5 +138,11 @@ expect 2 "gpt2 junk file" -- "$BIN" gpt2 info "$T/junk.ckpt"
 expect 2 "gpt2 missing file" -- "$BIN" gpt2 info "$T/none.ckpt"
 expect 2 "gpt2 bad subcommand" -- "$BIN" gpt2 frobnicate "$T/m.ckpt"
 
+# --- corpus error paths ----------------------------------------------------------------------------
+expect 2 "corpus bad mix" -- "$BIN" corpus -s corpus.mix="0.5 0.6" -o "$T/c1"
+grep_in "$T/err" "corpus.mix: expected 3 shares" "corpus mix message"
+BIASAMP_DATA=/nonexistent expect 1 "corpus no data" -- "$BIN" corpus -o "$T/c2"
+[ -e "$T/c2" ] && bad "corpus failure left output" || ok
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
