@@ -15,8 +15,8 @@
 #include "fastnorm.h"
 
 #define MIX_MAX 10
-#define MIX_ITER 1000
-#define MIX_TOL 1e-10
+#define MIX_ITER 5000
+#define MIX_TOL 1e-9
 
 static void mix_init(Dist *d)
 {
