@@ -467,15 +467,23 @@ static int ids_load(const Corpus *c, const char *path, CorpusSet *out)
     return st;
 }
 
-static int set_load(const Corpus *c, const char *root, const char *name, CorpusSet *out)
+static int set_name_check(const char *name)
 {
-    if (name[0] == '@') return ids_load(c, name + 1, out);
+    if (name[0] == '@') return ERR_OK;
     const char *slash = strchr(name, '/');
-    char path[4096];
     int ok = slash && (!strncmp(name, "random/", 7) || !strncmp(name, "media/", 6)) &&
              (!strcmp(slash + 1, "train") || !strcmp(slash + 1, "valid") || !strcmp(slash + 1, "test"));
     if (!ok)
         return err_set(ERR_INVAL, "unknown set '%s' (random|media/train|valid|test or @FILE)", name);
+    return ERR_OK;
+}
+
+static int set_load(const Corpus *c, const char *root, const char *name, CorpusSet *out)
+{
+    if (name[0] == '@') return ids_load(c, name + 1, out);
+    char path[4096];
+    int st = set_name_check(name);
+    if (st) return st;
     if ((size_t)snprintf(path, sizeof path, "%s/abp/splits/%s.tsv", root, name) >= sizeof path)
         return err_set(ERR_INVAL, "data root too long: '%s'", root);
     return corpus_split_load(c, path, out);
@@ -492,6 +500,8 @@ int lean_texts_load(LeanTexts *sets, const char *const *names, int n, const char
     int st = ERR_OK;
     if ((size_t)snprintf(path, sizeof path, "%s/abp/articles.jsonl.gz", root) >= sizeof path)
         return err_set(ERR_INVAL, "data root too long: '%s'", root);
+    for (int k = 0; k < n; k++) /* names first: a typo should not cost a corpus load */
+        if ((st = set_name_check(names[k]))) return st;
     st = corpus_load(&c, path);
     if (!st && exclude) st = ids_load(c, exclude, &ex);
     if (!st) {
