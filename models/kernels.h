@@ -1,4 +1,4 @@
-/* kernels: the SIMD kernel contract (matmul forward/backward) and run-time dispatch.
+/* kernels: the SIMD kernel contract (matmul forward/backward, GELU) and run-time dispatch.
  * A variant is a const KernelSet table (GSL style); the plain-C scalar reference stays forever and
  * every other variant must match it within float rounding (tests/check_kernels.c). x86-64 only. */
 #ifndef BIASAMP_KERNELS_H
@@ -19,6 +19,11 @@ typedef struct KernelSet {
      * Any of dinp, dweight, dbias may be NULL (that gradient is skipped). */
     void (*matmul_backward)(float *dinp, float *dweight, float *dbias, const float *dout,
                             const float *inp, const float *weight, int BT, int C, int OC);
+    /* out = 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) for the n values x of inp (out may be inp).
+     * The SIMD variants evaluate tanh through their own exp: within 1e-6 (1 + |x|) of scalar. */
+    void (*gelu_forward)(float *out, const float *inp, size_t n);
+    /* dinp += gelu'(inp) · dout over n values. */
+    void (*gelu_backward)(float *dinp, const float *inp, const float *dout, size_t n);
 } KernelSet;
 
 /* The variants. kernels_avx2/kernels_avx512 may only be called when kernels_supported() says so. */

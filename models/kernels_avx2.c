@@ -1,5 +1,6 @@
-/* kernels_avx2: AVX2+FMA matmuls — a 6 x 16 FMA micro-kernel (12 ymm accumulators of the 16)
- * under the packed driver of kernels_gemm.h. Call only when kernels_supported() says so. */
+/* kernels_avx2: AVX2+FMA kernels — matmuls by a 6 x 16 FMA micro-kernel (12 ymm accumulators of
+ * the 16) under the packed driver of kernels_gemm.h, and GELU with a vector exp. Call only when
+ * kernels_supported() says so. */
 #include <immintrin.h>
 #include <stddef.h>
 
@@ -48,8 +49,105 @@ static inline void gemm_ukernel(int kc, const float *restrict a, const float *re
     }
 }
 
+/* exp(x) for x in [-87, 88] (clamped): Cephes' expf as in kernels_avx512.c; 2^n is built in the
+ * exponent field (n in [-126, 127] after the clamp). */
+static inline __m256 exp_avx2(__m256 x)
+{
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)),
+                                  23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/* tanh u = 1 - 2 / (e^{2u} + 1), u clamped to [-9, 9]: absolute error ~1e-7. */
+static inline __m256 tanh_avx2(__m256 u)
+{
+    u = _mm256_min_ps(_mm256_max_ps(u, _mm256_set1_ps(-9.0f)), _mm256_set1_ps(9.0f));
+    __m256 e = exp_avx2(_mm256_add_ps(u, u));
+    __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
+}
+
+#define GELU_SCALE 0.7978845608028654f /* sqrt(2 / π) */
+
+/* The tail (< 8 values) goes through a zero-padded vector, so every value rounds the same way. */
+static void gelu_forward_avx2(float *out, const float *inp, size_t n)
+{
+    long long nv = (long long)((n + 7) / 8);
+    KERNELS_OMP(parallel for schedule(static))
+    for (long long v = 0; v < nv; v++) {
+        size_t i = (size_t)v * 8, m = n - i < 8 ? n - i : 8;
+        float xb[8] = {0}, yb[8];
+        const float *xp = inp + i;
+        if (m < 8) {
+            for (size_t j = 0; j < m; j++) xb[j] = inp[i + j];
+            xp = xb;
+        }
+        __m256 x = _mm256_loadu_ps(xp);
+        __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+        __m256 u = _mm256_mul_ps(_mm256_set1_ps(GELU_SCALE),
+                                 _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, x));
+        __m256 th = tanh_avx2(u);
+        __m256 y = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x),
+                                 _mm256_add_ps(_mm256_set1_ps(1.0f), th));
+        if (m == 8) {
+            _mm256_storeu_ps(out + i, y);
+        } else {
+            _mm256_storeu_ps(yb, y);
+            for (size_t j = 0; j < m; j++) out[i + j] = yb[j];
+        }
+    }
+}
+
+static void gelu_backward_avx2(float *dinp, const float *inp, const float *dout, size_t n)
+{
+    long long nv = (long long)((n + 7) / 8);
+    KERNELS_OMP(parallel for schedule(static))
+    for (long long v = 0; v < nv; v++) {
+        size_t i = (size_t)v * 8, m = n - i < 8 ? n - i : 8;
+        float xb[8] = {0}, gb[8] = {0}, db[8] = {0};
+        const float *xp = inp + i, *gp = dout + i;
+        float *dp = dinp + i;
+        if (m < 8) {
+            for (size_t j = 0; j < m; j++) {
+                xb[j] = inp[i + j];
+                gb[j] = dout[i + j];
+                db[j] = dinp[i + j];
+            }
+            xp = xb;
+            gp = gb;
+            dp = db;
+        }
+        __m256 x = _mm256_loadu_ps(xp), x2 = _mm256_mul_ps(x, x), x3 = _mm256_mul_ps(x2, x);
+        __m256 u = _mm256_mul_ps(_mm256_set1_ps(GELU_SCALE),
+                                 _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, x));
+        __m256 th = tanh_avx2(u), one = _mm256_set1_ps(1.0f), half = _mm256_set1_ps(0.5f);
+        __m256 sech2 = _mm256_fnmadd_ps(th, th, one);
+        __m256 du = _mm256_mul_ps(_mm256_set1_ps(GELU_SCALE),
+                                  _mm256_fmadd_ps(_mm256_set1_ps(3.0f * 0.044715f), x2, one));
+        __m256 local = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(half, x), sech2), du,
+                                       _mm256_mul_ps(half, _mm256_add_ps(one, th)));
+        _mm256_storeu_ps(dp, _mm256_fmadd_ps(local, _mm256_loadu_ps(gp), _mm256_loadu_ps(dp)));
+        if (m < 8)
+            for (size_t j = 0; j < m; j++) dinp[i + j] = db[j];
+    }
+}
+
 const KernelSet kernels_avx2 = {
     .name = "avx2",
     .matmul_forward = matmul_forward_avx2,
     .matmul_backward = matmul_backward_avx2,
+    .gelu_forward = gelu_forward_avx2,
+    .gelu_backward = gelu_backward_avx2,
 };

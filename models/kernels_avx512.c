@@ -1,5 +1,6 @@
-/* kernels_avx512: AVX-512 matmuls — an 8 x 48 FMA micro-kernel under the packed driver of
- * kernels_gemm.h. Compiled with AVX-512 flags: call only when kernels_supported() says so. */
+/* kernels_avx512: AVX-512 kernels — matmuls by an 8 x 48 FMA micro-kernel under the packed driver
+ * of kernels_gemm.h, and GELU with a vector exp. Compiled with AVX-512 flags: call only when
+ * kernels_supported() says so. */
 #include <immintrin.h>
 #include <stddef.h>
 
@@ -52,8 +53,82 @@ static inline void gemm_ukernel(int kc, const float *restrict a, const float *re
     }
 }
 
+/* exp(x) for x in [-87, 88] (clamped): Cephes' expf — n = round(x log2 e), r = x - n ln 2 in two
+ * parts, e^r by a degree-5 polynomial (~1 ulp), then 2^n by scalef. */
+static inline __m512 exp_avx512(__m512 x)
+{
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* tanh u = 1 - 2 / (e^{2u} + 1), u clamped to [-9, 9] (tanh 9 rounds to 1): absolute error
+ * ~1e-7, which is what GELU = 0.5 x (1 + tanh u) needs. */
+static inline __m512 tanh_avx512(__m512 u)
+{
+    u = _mm512_min_ps(_mm512_max_ps(u, _mm512_set1_ps(-9.0f)), _mm512_set1_ps(9.0f));
+    __m512 e = exp_avx512(_mm512_add_ps(u, u));
+    __m512 one = _mm512_set1_ps(1.0f);
+    return _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one)));
+}
+
+#define GELU_SCALE 0.7978845608028654f /* sqrt(2 / π) */
+
+static void gelu_forward_avx512(float *out, const float *inp, size_t n)
+{
+    long long nv = (long long)((n + 15) / 16);
+    KERNELS_OMP(parallel for schedule(static))
+    for (long long v = 0; v < nv; v++) {
+        size_t i = (size_t)v * 16;
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(k, inp + i);
+        __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+        __m512 u = _mm512_mul_ps(_mm512_set1_ps(GELU_SCALE),
+                                 _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, x));
+        __m512 th = tanh_avx512(u);
+        __m512 y = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x),
+                                 _mm512_add_ps(_mm512_set1_ps(1.0f), th));
+        _mm512_mask_storeu_ps(out + i, k, y);
+    }
+}
+
+static void gelu_backward_avx512(float *dinp, const float *inp, const float *dout, size_t n)
+{
+    long long nv = (long long)((n + 15) / 16);
+    KERNELS_OMP(parallel for schedule(static))
+    for (long long v = 0; v < nv; v++) {
+        size_t i = (size_t)v * 16;
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(k, inp + i);
+        __m512 x2 = _mm512_mul_ps(x, x), x3 = _mm512_mul_ps(x2, x);
+        __m512 u = _mm512_mul_ps(_mm512_set1_ps(GELU_SCALE),
+                                 _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, x));
+        __m512 th = tanh_avx512(u), one = _mm512_set1_ps(1.0f), half = _mm512_set1_ps(0.5f);
+        __m512 sech2 = _mm512_fnmadd_ps(th, th, one);
+        __m512 du = _mm512_mul_ps(_mm512_set1_ps(GELU_SCALE),
+                                  _mm512_fmadd_ps(_mm512_set1_ps(3.0f * 0.044715f), x2, one));
+        __m512 local = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_mul_ps(half, x), sech2), du,
+                                       _mm512_mul_ps(half, _mm512_add_ps(one, th)));
+        __m512 d = _mm512_maskz_loadu_ps(k, dinp + i);
+        d = _mm512_fmadd_ps(local, _mm512_maskz_loadu_ps(k, dout + i), d);
+        _mm512_mask_storeu_ps(dinp + i, k, d);
+    }
+}
+
 const KernelSet kernels_avx512 = {
     .name = "avx512",
     .matmul_forward = matmul_forward_avx512,
     .matmul_backward = matmul_backward_avx512,
+    .gelu_forward = gelu_forward_avx512,
+    .gelu_backward = gelu_backward_avx512,
 };

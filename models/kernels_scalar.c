@@ -1,7 +1,9 @@
-/* kernels_scalar: the plain-C reference matmuls (after llm.c), kept forever as the test oracle.
+/* kernels_scalar: the plain-C reference kernels (after llm.c), kept forever as the test oracle.
  * Summation order is the definition's: each output sums its products in increasing index, in
  * float, then adds the bias. OpenMP over output rows; every output has exactly one writer. */
 #include "kernels.h"
+
+#include <math.h>
 
 /* out (BT, OC) = inp (BT, C) · weight (OC, C)ᵀ + bias (OC).
  * Four rows share each weight load (llm.c's LOOP_UNROLL idea); each output is still a plain
@@ -66,8 +68,37 @@ static void matmul_backward_scalar(float *dinp, float *dweight, float *dbias, co
     }
 }
 
+#define GELU_SCALE 0.7978845608028654f /* sqrt(2 / π) */
+
+static void gelu_forward_scalar(float *out, const float *inp, size_t n)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float u = GELU_SCALE * (x + 0.044715f * x * x * x);
+        out[i] = 0.5f * x * (1.0f + tanhf(u));
+    }
+}
+
+/* d/dx [0.5 x (1 + tanh u)] = 0.5 (1 + tanh u) + 0.5 x sech²u · √(2/π) (1 + 3 · 0.044715 x²). */
+static void gelu_backward_scalar(float *dinp, const float *inp, const float *dout, size_t n)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float u = GELU_SCALE * (x + 0.044715f * x * x * x);
+        float th = tanhf(u);
+        float sech2 = 1.0f - th * th;
+        float local = 0.5f * (1.0f + th) +
+                      0.5f * x * sech2 * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
+        dinp[i] += local * dout[i];
+    }
+}
+
 const KernelSet kernels_scalar = {
     .name = "scalar",
     .matmul_forward = matmul_forward_scalar,
     .matmul_backward = matmul_backward_scalar,
+    .gelu_forward = gelu_forward_scalar,
+    .gelu_backward = gelu_backward_scalar,
 };

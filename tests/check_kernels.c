@@ -1,6 +1,6 @@
 /* check_kernels: every matmul variant against the double-precision truth and the scalar reference
  * on odd shapes that hit every tail and block edge, accumulate semantics, NULL gradients,
- * unaligned pointers, thread-count determinism and the dispatch API. Variants the CPU lacks are
+ * unaligned pointers, thread-count determinism; GELU variants against the scalar one; dispatch. Variants the CPU lacks are
  * skipped with a printed reason. */
 #include <check.h>
 #include <math.h>
@@ -306,6 +306,58 @@ START_TEST(test_thread_count_determinism)
 }
 END_TEST
 
+/* GELU: every variant against the scalar reference (tanhf) on sizes that hit the vector tails and
+ * on values across and beyond tanh's range. The SIMD tanh has absolute error δ <= 2e-7 (exp to
+ * ~2 ulp, then 1 - 2/(e+1)); GELU = 0.5 x (1 + tanh) carries 0.5|x|δ, its derivative
+ * 0.5 (1 + tanh) + 0.5 x sech² k (1 + 0.134 x²) carries 0.5δ + |x| k (1 + 0.134 x²) δ (sech² =
+ * 1 - tanh² moves by 2δ), each plus a few ulps of rounding. The bounds below are those with 50%
+ * margin; a wrong coefficient moves results by more at moderate |x|. */
+START_TEST(test_gelu_variants)
+{
+    const KernelSet *ks = variants[_i];
+    if (!usable(ks)) return;
+    size_t sizes[] = {1, 7, 8, 15, 16, 17, 37, 100003};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        float *x = xcalloc(n, sizeof(float)), *y = xcalloc(n, sizeof(float));
+        float *yr = xcalloc(n, sizeof(float)), *g = xcalloc(n, sizeof(float));
+        float *d = xcalloc(n, sizeof(float)), *dr = xcalloc(n, sizeof(float));
+        float *d0 = xcalloc(n, sizeof(float));
+        static const float special[] = {0.0f, 1e-8f, -1e-8f, 0.5f, -0.5f, 3.0f, -3.0f, 9.5f, -9.5f,
+                                        50.0f, -50.0f, 1e4f};
+        for (size_t i = 0; i < n; i++) {
+            x[i] = i < sizeof special / sizeof special[0] ? special[i] : 12.0f * urand();
+            g[i] = urand();
+            d[i] = dr[i] = d0[i] = urand(); /* prior: the backward accumulates */
+        }
+        ks->gelu_forward(y, x, n);
+        kernels_scalar.gelu_forward(yr, x, n);
+        ks->gelu_backward(d, x, g, n);
+        kernels_scalar.gelu_backward(dr, x, g, n);
+        for (size_t i = 0; i < n; i++) {
+            double ax = fabs(x[i]);
+            double tol_y = 1.5e-7 * ax + 4.0 * 6e-8 * fabs(yr[i]) + 1e-30;
+            ck_assert_msg(fabs(y[i] - yr[i]) <= tol_y, "%s gelu(%g) = %.9g vs %.9g", ks->name,
+                          (double)x[i], (double)y[i], (double)yr[i]);
+            double local = (dr[i] - d0[i]) / (g[i] ? g[i] : 1.0f);
+            double tol_d = (1.5e-7 + 3e-7 * 0.8 * ax * (1.0 + 0.134 * ax * ax) +
+                            4.0 * 6e-8 * fabs(local)) * fabs(g[i]) + 4.0 * 6e-8 * fabs(d0[i]);
+            ck_assert_msg(fabs(d[i] - dr[i]) <= tol_d, "%s gelu'(%g): %.9g vs %.9g", ks->name,
+                          (double)x[i], (double)d[i], (double)dr[i]);
+        }
+        ks->gelu_forward(x, x, n); /* in place */
+        for (size_t i = 0; i < n; i++) ck_assert(x[i] == y[i]);
+        free(x);
+        free(y);
+        free(yr);
+        free(g);
+        free(d);
+        free(dr);
+        free(d0);
+    }
+}
+END_TEST
+
 START_TEST(test_dispatch)
 {
     const KernelSet *before = kernels_get();
@@ -347,6 +399,7 @@ Suite *suite_kernels(void)
     tcase_add_loop_test(tc, test_backward_odd_shapes, 0, 3);
     tcase_add_loop_test(tc, test_backward_null_gradients, 0, 3);
     tcase_add_loop_test(tc, test_thread_count_determinism, 0, 3);
+    tcase_add_loop_test(tc, test_gelu_variants, 0, 3);
     suite_add_tcase(s, tc);
     TCase *td = tcase_create("dispatch");
     tcase_add_test(td, test_dispatch);
