@@ -1,7 +1,7 @@
 /* check_kernels: every matmul variant against the double-precision truth and the scalar reference
  * on odd shapes that hit every tail and block edge, accumulate semantics, NULL gradients,
- * unaligned pointers, thread-count determinism; GELU variants against the scalar one; dispatch. Variants the CPU lacks are
- * skipped with a printed reason. */
+ * unaligned pointers, thread-count determinism; GELU variants against the scalar one; dispatch.
+ * Variants the CPU lacks are skipped with a printed reason. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
