@@ -1,5 +1,6 @@
 /* adamw: AdamW steps over groups of a parameter slab, in torch.optim.AdamW's operation order so
- * that a float64 replay (tests/check_adamw.c) matches step for step. */
+ * that a float64 replay (tests/check_adamw.c) matches step for step; the elementwise update is the
+ * kernel set's adamw_update (vectorised). */
 #include "adamw.h"
 
 #include <assert.h>
@@ -54,25 +55,17 @@ void adamw_step(AdamW *o, float *params, const float *grads, const AdamWGroup *g
                 int ngroups, float lr, float grad_scale)
 {
     o->t++;
-    float b1 = o->cfg.beta1, b2 = o->cfg.beta2, eps = o->cfg.eps;
     /* bias corrections in double: β^t underflows gracefully, 1 - β^t stays accurate */
-    float step_size = (float)(lr / (1.0 - pow(b1, (double)o->t)));
-    float bc2_sqrt = (float)sqrt(1.0 - pow(b2, (double)o->t));
+    KernelAdamW a = {.b1 = o->cfg.beta1, .b2 = o->cfg.beta2, .eps = o->cfg.eps,
+                     .step_size = (float)(lr / (1.0 - pow(o->cfg.beta1, (double)o->t))),
+                     .bc2_sqrt = (float)sqrt(1.0 - pow(o->cfg.beta2, (double)o->t)),
+                     .grad_scale = grad_scale};
+    const KernelSet *ks = kernels_get();
     for (int k = 0; k < ngroups; k++) {
         const AdamWGroup *gr = &groups[k];
         assert(gr->offset + gr->n <= o->n);
-        float shrink = gr->decay ? 1.0f - lr * o->cfg.weight_decay : 1.0f;
-        float *p = params + gr->offset, *m = o->m + gr->offset, *v = o->v + gr->offset;
-        const float *g = grads + gr->offset;
-        long long n = (long long)gr->n;
-        KERNELS_OMP(parallel for schedule(static))
-        for (long long i = 0; i < n; i++) {
-            float gi = g[i] * grad_scale;
-            float mi = b1 * m[i] + (1.0f - b1) * gi;
-            float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
-            m[i] = mi;
-            v[i] = vi;
-            p[i] = p[i] * shrink - step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
-        }
+        a.shrink = gr->decay ? 1.0f - lr * o->cfg.weight_decay : 1.0f;
+        size_t off = gr->offset;
+        ks->adamw_update(params + off, grads + off, o->m + off, o->v + off, gr->n, &a);
     }
 }

@@ -1,10 +1,22 @@
-/* kernels: the SIMD kernel contract (matmul forward/backward, GELU) and run-time dispatch.
+/* kernels: the SIMD kernel contract (matmul forward/backward, GELU, AdamW update) and run-time
+ * dispatch.
  * A variant is a const KernelSet table (GSL style); the plain-C scalar reference stays forever and
  * every other variant must match it within float rounding (tests/check_kernels.c). x86-64 only. */
 #ifndef BIASAMP_KERNELS_H
 #define BIASAMP_KERNELS_H
 
 #include <stddef.h>
+
+/* The per-step constants of one AdamW update (see adamw.h): g is taken as grad_scale * g, then
+ *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g²;
+ *   p = p shrink - step_size m / (√v / bc2_sqrt + eps) */
+typedef struct KernelAdamW {
+    float b1, b2, eps;
+    float shrink;    /* 1 - lr wd for decayed tensors, else 1 */
+    float step_size; /* lr / (1 - b1^t) */
+    float bc2_sqrt;  /* √(1 - b2^t) */
+    float grad_scale;
+} KernelAdamW;
 
 typedef struct KernelSet {
     const char *name; /* "scalar", "avx2", "avx512" */
@@ -24,6 +36,9 @@ typedef struct KernelSet {
     void (*gelu_forward)(float *out, const float *inp, size_t n);
     /* dinp += gelu'(inp) · dout over n values. */
     void (*gelu_backward)(float *dinp, const float *inp, const float *dout, size_t n);
+    /* One AdamW update of n parameters p with gradients g and moments m, v (in place). */
+    void (*adamw_update)(float *p, const float *g, float *m, float *v, size_t n,
+                         const KernelAdamW *a);
 } KernelSet;
 
 /* The variants. kernels_avx2/kernels_avx512 may only be called when kernels_supported() says so. */

@@ -2,6 +2,7 @@
  * the 16) under the packed driver of kernels_gemm.h, and GELU with a vector exp. Call only when
  * kernels_supported() says so. */
 #include <immintrin.h>
+#include <math.h>
 #include <stddef.h>
 
 #include "kernels.h"
@@ -144,10 +145,43 @@ static void gelu_backward_avx2(float *dinp, const float *inp, const float *dout,
     }
 }
 
+/* AdamW, 8 lanes at a time; the tail (< 8) runs the scalar formula. */
+static void adamw_update_avx2(float *p, const float *g, float *m, float *v, size_t n,
+                              const KernelAdamW *a)
+{
+    long long nv = (long long)(n / 8);
+    KERNELS_OMP(parallel for schedule(static))
+    for (long long j = 0; j < nv; j++) {
+        size_t i = (size_t)j * 8;
+        __m256 gi = _mm256_mul_ps(_mm256_loadu_ps(g + i), _mm256_set1_ps(a->grad_scale));
+        __m256 mi = _mm256_fmadd_ps(_mm256_set1_ps(a->b1), _mm256_loadu_ps(m + i),
+                                    _mm256_mul_ps(_mm256_set1_ps(1.0f - a->b1), gi));
+        __m256 vi = _mm256_fmadd_ps(_mm256_set1_ps(a->b2), _mm256_loadu_ps(v + i),
+                                    _mm256_mul_ps(_mm256_set1_ps(1.0f - a->b2),
+                                                  _mm256_mul_ps(gi, gi)));
+        __m256 den = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), _mm256_set1_ps(a->bc2_sqrt)),
+                                   _mm256_set1_ps(a->eps));
+        __m256 upd = _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(a->step_size), mi), den);
+        __m256 pi = _mm256_fmsub_ps(_mm256_loadu_ps(p + i), _mm256_set1_ps(a->shrink), upd);
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        _mm256_storeu_ps(p + i, pi);
+    }
+    for (size_t i = (size_t)nv * 8; i < n; i++) {
+        float gi = g[i] * a->grad_scale;
+        float mi = a->b1 * m[i] + (1.0f - a->b1) * gi;
+        float vi = a->b2 * v[i] + (1.0f - a->b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] * a->shrink - a->step_size * mi / (sqrtf(vi) / a->bc2_sqrt + a->eps);
+    }
+}
+
 const KernelSet kernels_avx2 = {
     .name = "avx2",
     .matmul_forward = matmul_forward_avx2,
     .matmul_backward = matmul_backward_avx2,
     .gelu_forward = gelu_forward_avx2,
     .gelu_backward = gelu_backward_avx2,
+    .adamw_update = adamw_update_avx2,
 };

@@ -125,10 +125,37 @@ static void gelu_backward_avx512(float *dinp, const float *inp, const float *dou
     }
 }
 
+/* AdamW, 16 lanes at a time (masked tail): the scalar formula with FMAs and a vector sqrt. */
+static void adamw_update_avx512(float *p, const float *g, float *m, float *v, size_t n,
+                                const KernelAdamW *a)
+{
+    long long nv = (long long)((n + 15) / 16);
+    KERNELS_OMP(parallel for schedule(static))
+    for (long long j = 0; j < nv; j++) {
+        size_t i = (size_t)j * 16;
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 gi = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, g + i), _mm512_set1_ps(a->grad_scale));
+        __m512 mi = _mm512_fmadd_ps(_mm512_set1_ps(a->b1), _mm512_maskz_loadu_ps(k, m + i),
+                                    _mm512_mul_ps(_mm512_set1_ps(1.0f - a->b1), gi));
+        __m512 vi = _mm512_fmadd_ps(_mm512_set1_ps(a->b2), _mm512_maskz_loadu_ps(k, v + i),
+                                    _mm512_mul_ps(_mm512_set1_ps(1.0f - a->b2),
+                                                  _mm512_mul_ps(gi, gi)));
+        __m512 den = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(vi), _mm512_set1_ps(a->bc2_sqrt)),
+                                   _mm512_set1_ps(a->eps));
+        __m512 upd = _mm512_div_ps(_mm512_mul_ps(_mm512_set1_ps(a->step_size), mi), den);
+        __m512 pi = _mm512_fmsub_ps(_mm512_maskz_loadu_ps(k, p + i), _mm512_set1_ps(a->shrink),
+                                    upd);
+        _mm512_mask_storeu_ps(m + i, k, mi);
+        _mm512_mask_storeu_ps(v + i, k, vi);
+        _mm512_mask_storeu_ps(p + i, k, pi);
+    }
+}
+
 const KernelSet kernels_avx512 = {
     .name = "avx512",
     .matmul_forward = matmul_forward_avx512,
     .matmul_backward = matmul_backward_avx512,
     .gelu_forward = gelu_forward_avx512,
     .gelu_backward = gelu_backward_avx512,
+    .adamw_update = adamw_update_avx512,
 };

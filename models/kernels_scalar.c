@@ -95,10 +95,27 @@ static void gelu_backward_scalar(float *dinp, const float *inp, const float *dou
     }
 }
 
+static void adamw_update_scalar(float *p, const float *g, float *m, float *v, size_t n,
+                                const KernelAdamW *a)
+{
+    float b1 = a->b1, b2 = a->b2, eps = a->eps, shrink = a->shrink, step = a->step_size;
+    float bc2 = a->bc2_sqrt, scale = a->grad_scale;
+    KERNELS_OMP(parallel for schedule(static))
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] * scale;
+        float mi = b1 * m[i] + (1.0f - b1) * gi;
+        float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] * shrink - step * mi / (sqrtf(vi) / bc2 + eps);
+    }
+}
+
 const KernelSet kernels_scalar = {
     .name = "scalar",
     .matmul_forward = matmul_forward_scalar,
     .matmul_backward = matmul_backward_scalar,
     .gelu_forward = gelu_forward_scalar,
     .gelu_backward = gelu_backward_scalar,
+    .adamw_update = adamw_update_scalar,
 };

@@ -1,6 +1,6 @@
 /* check_kernels: every matmul variant against the double-precision truth and the scalar reference
  * on odd shapes that hit every tail and block edge, accumulate semantics, NULL gradients,
- * unaligned pointers, thread-count determinism; GELU variants against the scalar one; dispatch.
+ * unaligned pointers, thread-count determinism; GELU and AdamW variants against scalar; dispatch.
  * Variants the CPU lacks are skipped with a printed reason. */
 #include <check.h>
 #include <math.h>
@@ -358,6 +358,61 @@ START_TEST(test_gelu_variants)
 }
 END_TEST
 
+/* AdamW update: every variant against the scalar formula. Each output is a handful of roundings
+ * (FMA or not) of a sum of two terms, so it agrees to 4 ulps of the sum of their magnitudes:
+ * m to 4u (|b1 m| + |(1-b1) g|), v likewise, p to 4u (|shrink p| + |update|), with the update
+ * itself a few ulps of step_size m / denominator. The sizes hit the vector tails. */
+START_TEST(test_adamw_update_variants)
+{
+    const KernelSet *ks = variants[_i];
+    if (!usable(ks)) return;
+    KernelAdamW a = {.b1 = 0.9f, .b2 = 0.999f, .eps = 1e-8f, .shrink = 0.999f,
+                     .step_size = 1e-3f / (1.0f - 0.9f * 0.9f * 0.9f), .bc2_sqrt = 0.0547f,
+                     .grad_scale = 0.7f};
+    size_t sizes[] = {1, 7, 8, 15, 16, 17, 1001};
+    const double u4 = 4.0 * ldexp(1.0, -24);
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        float *p[2], *m[2], *v[2], *g = xcalloc(n, sizeof(float));
+        float *p0 = xcalloc(n, sizeof(float)), *m0 = xcalloc(n, sizeof(float));
+        float *v0 = xcalloc(n, sizeof(float));
+        for (int c = 0; c < 2; c++) {
+            p[c] = xcalloc(n, sizeof(float));
+            m[c] = xcalloc(n, sizeof(float));
+            v[c] = xcalloc(n, sizeof(float));
+        }
+        for (size_t i = 0; i < n; i++) {
+            g[i] = urand() * (i % 3 ? 1.0f : 1e-4f);
+            p0[i] = p[0][i] = p[1][i] = urand();
+            m0[i] = m[0][i] = m[1][i] = 0.1f * urand();
+            v0[i] = v[0][i] = v[1][i] = i % 5 ? 0.01f * fabsf(urand()) : 0.0f;
+        }
+        ks->adamw_update(p[0], g, m[0], v[0], n, &a);
+        kernels_scalar.adamw_update(p[1], g, m[1], v[1], n, &a);
+        for (size_t i = 0; i < n; i++) {
+            double gs = (double)g[i] * a.grad_scale;
+            double tm = u4 * (fabs(a.b1 * m0[i]) + fabs((1.0 - a.b1) * gs)) + 1e-30;
+            double tv = u4 * (fabs(a.b2 * v0[i]) + fabs((1.0 - a.b2) * gs * gs)) + 1e-30;
+            double upd = fabs((double)a.shrink * p0[i] - p[1][i]);
+            double tp = u4 * (fabs(a.shrink * p0[i]) + upd) + 1e-30;
+            ck_assert_msg(fabs(m[0][i] - m[1][i]) <= tm, "%s m[%zu]", ks->name, i);
+            ck_assert_msg(fabs(v[0][i] - v[1][i]) <= tv, "%s v[%zu]", ks->name, i);
+            ck_assert_msg(fabs(p[0][i] - p[1][i]) <= tp, "%s p[%zu]: %.9g vs %.9g", ks->name, i,
+                          (double)p[0][i], (double)p[1][i]);
+        }
+        free(g);
+        free(p0);
+        free(m0);
+        free(v0);
+        for (int c = 0; c < 2; c++) {
+            free(p[c]);
+            free(m[c]);
+            free(v[c]);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_dispatch)
 {
     const KernelSet *before = kernels_get();
@@ -400,6 +455,7 @@ Suite *suite_kernels(void)
     tcase_add_loop_test(tc, test_backward_null_gradients, 0, 3);
     tcase_add_loop_test(tc, test_thread_count_determinism, 0, 3);
     tcase_add_loop_test(tc, test_gelu_variants, 0, 3);
+    tcase_add_loop_test(tc, test_adamw_update_variants, 0, 3);
     suite_add_tcase(s, tc);
     TCase *td = tcase_create("dispatch");
     tcase_add_test(td, test_dispatch);
