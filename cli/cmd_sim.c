@@ -118,7 +118,8 @@ int cmd_sim(int argc, char **argv)
         }
     }
     if (optind != argc - 1)
-        return cli_usage_error("sim", optind == argc ? "missing CONFIG.ini" : "one CONFIG expected");
+        return cli_usage_error("sim",
+                               optind == argc ? "missing CONFIG.ini" : "one CONFIG expected");
     const char *config = argv[optind];
 
     SimConfig sc;

@@ -1,6 +1,7 @@
 /* family_gaussian: the 1-D Gaussian N(mu, sigma^2). Sufficient statistics (x, x^2); the weighted
  * MLE is closed form: mu = E_w[x], sigma^2 = E_w[x^2] - mu^2 (the biased, ddof 0, estimate).
- * Generator knob: variance scaling N(mu, tau sigma^2) (the analogue of low-temperature decoding). */
+ * Generator knob: variance scaling N(mu, tau sigma^2) (the analogue of low-temperature decoding).
+ */
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>

@@ -216,7 +216,8 @@ static int gnd_pop_moments(int d, const double *theta_q, const PopWeight *pw, do
             }
     }
     memcpy(L, P, sizeof P);
-    if (!la_chol(d, L)) return err_set(ERR_NUMERIC, "population map: weighted law not normalisable");
+    if (!la_chol(d, L))
+        return err_set(ERR_NUMERIC, "population map: weighted law not normalisable");
     la_chol_inverse(d, L, S);
     memcpy(mu, eta, (size_t)d * sizeof *mu);
     la_chol_solve(d, L, mu);

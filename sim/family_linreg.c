@@ -194,7 +194,8 @@ static int lr_pop_stat(const Dist *d, const double *tq, const PopWeight *pw, dou
         }
     }
     memcpy(L, P, sizeof L);
-    if (!la_chol(p, L)) return err_set(ERR_NUMERIC, "population map: weighted law not normalisable");
+    if (!la_chol(p, L))
+        return err_set(ERR_NUMERIC, "population map: weighted law not normalisable");
     la_chol_inverse(p, L, S);
     memcpy(mean, eta, sizeof eta);
     la_chol_solve(p, L, mean);

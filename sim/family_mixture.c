@@ -39,13 +39,15 @@ static int mix_check(const Dist *d, const double *theta)
         if (!(theta[j] > 0) || !isfinite(theta[j]))
             return err_set(ERR_INVAL, "mixture weight w_%d must be positive (got %g)", j + 1,
                            theta[j]);
-        if (!isfinite(theta[k + j])) return err_set(ERR_INVAL, "mixture mu_%d must be finite", j + 1);
+        if (!isfinite(theta[k + j]))
+            return err_set(ERR_INVAL, "mixture mu_%d must be finite", j + 1);
         if (!(theta[2 * k + j] > 0) || !isfinite(theta[2 * k + j]))
             return err_set(ERR_INVAL, "mixture sigma_%d must be positive (got %g)", j + 1,
                            theta[2 * k + j]);
         s += theta[j];
     }
-    if (fabs(s - 1) > 1e-9) return err_set(ERR_INVAL, "mixture weights must sum to 1 (sum %.12g)", s);
+    if (fabs(s - 1) > 1e-9)
+        return err_set(ERR_INVAL, "mixture weights must sum to 1 (sum %.12g)", s);
     return ERR_OK;
 }
 
@@ -192,7 +194,8 @@ static double mix_cdf(const Dist *d, const double *theta, int jj, double x)
 {
     int k = d->k;
     double s = 0;
-    for (int j = 0; j < k; j++) s += theta[j] * gsl_cdf_gaussian_P(x - theta[k + j], theta[2 * k + j]);
+    for (int j = 0; j < k; j++)
+        s += theta[j] * gsl_cdf_gaussian_P(x - theta[k + j], theta[2 * k + j]);
     return s;
 }
 

@@ -208,8 +208,8 @@ int loop_run(const SimSpec *s, long rep, LoopWork *w, double *out, double *theta
             if (s->mode == LOOP_PRESERVE_POOL) {
                 loop_choose(r, w->pidx, s->pool_n, nr);
                 for (long i = 0; i < nr; i++)
-                    memcpy(w->x + (size_t)i * (size_t)dim, w->pool + (size_t)w->pidx[i] * (size_t)dim,
-                           (size_t)dim * sizeof *w->x);
+                    memcpy(w->x + (size_t)i * (size_t)dim,
+                           w->pool + (size_t)w->pidx[i] * (size_t)dim, (size_t)dim * sizeof *w->x);
             } else {
                 loop_draw(s, &ctx, w, r, &s->data, s->theta_data, nr, curate_real, w->x);
             }
@@ -255,7 +255,8 @@ int loop_population(const SimSpec *s, double *out)
             double nreal = s->n > 0 ? (double)loop_n(s, 0) : 1;
             int nparts = 0;
             if (g == 0) {
-                parts[nparts++] = (PopPart){&s->data, s->theta_data, 1, s->scope == WEIGHT_SCOPE_ALL};
+                parts[nparts++] =
+                    (PopPart){&s->data, s->theta_data, 1, s->scope == WEIGHT_SCOPE_ALL};
             } else if (loop_accumulates(s)) {
                 double tot = nreal;
                 for (int t = 1; t <= g; t++) tot += s->n > 0 ? (double)loop_n(s, t) : 1;

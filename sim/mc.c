@@ -134,7 +134,8 @@ MC_OMP(omp for schedule(dynamic, 1))
                 double *st = res->stat + i * MC_NSTAT;
                 int same = -1;
                 for (int k = 0; k < m && same < 0; k++)
-                    if (memcmp(col - (size_t)(m - k) * (size_t)R, col, (size_t)R * sizeof *col) == 0)
+                    if (memcmp(col - (size_t)(m - k) * (size_t)R, col, (size_t)R * sizeof *col) ==
+                        0)
                         same = k;
                 if (same >= 0)
                     memcpy(st, st - (size_t)(m - same) * MC_NSTAT, MC_NSTAT * sizeof *st);

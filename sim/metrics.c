@@ -81,7 +81,8 @@ void loop_prepare(SimSpec *s)
             add_col(s, c == 0 ? LOOP_M_SHARE0 : -1, name);
         }
     }
-    for (int j = 0; j < s->fit.nparam; j++) add_col(s, j == 0 ? LOOP_M_PARAM0 : -1, s->fit.pname[j]);
+    for (int j = 0; j < s->fit.nparam; j++)
+        add_col(s, j == 0 ? LOOP_M_PARAM0 : -1, s->fit.pname[j]);
 
     double mean[DIST_DIM_MAX], cov[DIST_DIM_MAX * DIST_DIM_MAX];
     s->data.type->moments(&s->data, s->theta_data, mean, cov);
@@ -144,7 +145,8 @@ static double tv_linreg(const SimSpec *s, const double *ta, const double *tb)
         pop_gl16(m - 9 * sd + 18 * sd * k / 16, m - 9 * sd + 18 * sd * (k + 1) / 16, x, w);
         for (int i = 0; i < 16; i++) {
             double z = (x[i] - m) / sd;
-            tot += w[i] * exp(-0.5 * z * z) / (sd * sqrt(2 * M_PI)) * tv_gauss(x[i], ta[p], 0, tb[p]);
+            tot +=
+                w[i] * exp(-0.5 * z * z) / (sd * sqrt(2 * M_PI)) * tv_gauss(x[i], ta[p], 0, tb[p]);
         }
     }
     return tot;
@@ -163,7 +165,8 @@ static void kl_tv_numeric(const SimSpec *s, const double *theta, double *kl, dou
     const Dist *pd = &s->data, *fd = &s->fit;
     double K = 0, T = 0;
     if (pd->type->discrete) {
-        double top = fmax(disc_top(pd, s->theta_data), fd->type->discrete ? disc_top(fd, theta) : 0);
+        double top =
+            fmax(disc_top(pd, s->theta_data), fd->type->discrete ? disc_top(fd, theta) : 0);
         for (double x = 0; x <= top; x++) {
             double lp, lq;
             pd->type->logpdf(pd, s->theta_data, &x, 1, &lp);
@@ -222,7 +225,8 @@ static double w2_gauss_nd(int d, const double *ta, const double *tb)
         }
     la_sym_sqrt(d, M, rM);
     double w = 0;
-    for (int i = 0; i < d; i++) w += (ta[i] - tb[i]) * (ta[i] - tb[i]) + A[i * d + i] + B[i * d + i] - 2 * rM[i * d + i];
+    for (int i = 0; i < d; i++)
+        w += (ta[i] - tb[i]) * (ta[i] - tb[i]) + A[i * d + i] + B[i * d + i] - 2 * rM[i * d + i];
     return sqrt(fmax(w, 0));
 }
 

@@ -133,8 +133,10 @@ int pop_nodes(const Dist *q, const double *theta, const WeightType *wt, const We
             lprev = l;
         }
     } else {
-        if (q->dim != 1) return err_set(ERR_UNSUPPORTED, "population nodes: %s is not 1-D", q->type->name);
-        double xl, xr, lshift, pa[POP_PANELS + 2 * POP_GRADE + 2], pb[POP_PANELS + 2 * POP_GRADE + 2];
+        if (q->dim != 1)
+            return err_set(ERR_UNSUPPORTED, "population nodes: %s is not 1-D", q->type->name);
+        double xl, xr, lshift, pa[POP_PANELS + 2 * POP_GRADE + 2],
+            pb[POP_PANELS + 2 * POP_GRADE + 2];
         pop_window(q, theta, pw, ctx, &xl, &xr, &lshift);
         if (!isfinite(lshift))
             return err_set(ERR_NUMERIC, "population map: the weighted law vanishes everywhere");

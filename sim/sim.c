@@ -226,8 +226,10 @@ static int sim_write_density(const SimSpec *s, const SimRunOpts *o, const SimOut
         NX = (int)(hi - lo) + 1;
     }
     /* columns first (one batched density call per curve), then rows */
-    double *xs = xcalloc((size_t)NX, sizeof *xs), *val = xcalloc((size_t)(nf + 1) * NX, sizeof *val);
-    for (int i = 0; i < NX; i++) xs[i] = f->type->discrete ? lo + i : lo + (hi - lo) * (i + 0.5) / NX;
+    double *xs = xcalloc((size_t)NX, sizeof *xs),
+           *val = xcalloc((size_t)(nf + 1) * NX, sizeof *val);
+    for (int i = 0; i < NX; i++)
+        xs[i] = f->type->discrete ? lo + i : lo + (hi - lo) * (i + 0.5) / NX;
     sim_density(s, &s->data, s->theta_data, xs, NX, val);
     for (int j = 0; j < nf; j++) sim_density(s, f, fits[j], xs, NX, val + (size_t)(j + 1) * NX);
     CsvLog *log;

@@ -229,7 +229,8 @@ int simcfg_spec(const Cfg *c, const SimConfig *sc, SimSpec *spec)
         }
     }
     double nmax = 0;
-    for (int g = 0; g < spec->generations && spec->n > 0; g++) nmax = fmax(nmax, (double)loop_n(spec, g));
+    for (int g = 0; g < spec->generations && spec->n > 0; g++)
+        nmax = fmax(nmax, (double)loop_n(spec, g));
     if (spec->weight->curate && nmax * spec->best_of * spec->fit.dim > 4e8)
         return cfg_error(c, "sim.best_of", "%d candidates for %.0f samples need too much memory",
                          spec->best_of, nmax);
@@ -267,7 +268,8 @@ int simcfg_spec(const Cfg *c, const SimConfig *sc, SimSpec *spec)
         }
         spec->snap[spec->nsnap++] = (int)g;
     }
-    if (snap_default && spec->generations > 1 && spec->snap[spec->nsnap - 1] != spec->generations - 1)
+    if (snap_default && spec->generations > 1 &&
+        spec->snap[spec->nsnap - 1] != spec->generations - 1)
         spec->snap[spec->nsnap++] = spec->generations - 1;
     loop_prepare(spec);
     return ERR_OK;

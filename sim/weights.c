@@ -47,8 +47,8 @@ const WeightType weight_prev_density = {
 const WeightType weight_pre_density = {
     "pre_density", "w = p_pre(x)^gamma, the fixed pretrained model's density", weight_pre_logw,
     0, 2};
-const WeightType weight_tilt = {"tilt", "w = exp(lambda s(x)), an exponential tilt on the statistic",
-                                weight_tilt_logw, 0, 0};
+const WeightType weight_tilt = {
+    "tilt", "w = exp(lambda s(x)), an exponential tilt on the statistic", weight_tilt_logw, 0, 0};
 const WeightType weight_category = {"category", "w = 1 + boost on one class (categorical)",
                                     weight_category_logw, 0, 0};
 const WeightType weight_best_of_k = {

@@ -66,7 +66,8 @@ START_TEST(test_sample_fit_recovers)
     m /= N;
     for (size_t i = 0; i < N; i++) v += (x[i * d.dim] - m) * (x[i * d.dim] - m);
     v /= N;
-    ck_assert_msg(fabs(m - mean[0]) < 6 * sqrt(cov[0] / N), "%s mean %g vs %g", c->t->name, m, mean[0]);
+    ck_assert_msg(fabs(m - mean[0]) < 6 * sqrt(cov[0] / N), "%s mean %g vs %g", c->t->name, m,
+                  mean[0]);
     ck_assert_msg(fabs(v / cov[0] - 1) < 0.03, "%s var %g vs %g", c->t->name, v, cov[0]);
     gsl_rng_free(r);
     free(x);
@@ -240,7 +241,8 @@ START_TEST(test_best_of_k)
     for (size_t i = 0; i < N; i++) share += out[i] == 2;
     share /= N;
     double want = p[2] * exp(lw[2]);
-    ck_assert_msg(fabs(share - want) < 5 * sqrt(want * (1 - want) / N), "%.5f vs %.5f", share, want);
+    ck_assert_msg(fabs(share - want) < 5 * sqrt(want * (1 - want) / N), "%.5f vs %.5f", share,
+                  want);
     /* K = 1 keeps the law */
     ctx.best_of = 1;
     weight_nodes(&weight_best_of_k, &ctx, x, lm, 3, lw);
@@ -299,10 +301,12 @@ START_TEST(test_fastnorm)
     ck_assert_msg(fabs(m2 - 1) < 5 * sqrt(2.0 / N), "var %g", m2);
     ck_assert_msg(fabs(m4 - 3) < 5 * sqrt(96.0 / N), "4th moment %g", m4);
     double pt = 2 * 0.5 * erfc(3.442619855899 / sqrt(2));
-    ck_assert_msg(fabs((double)tail / N - pt) < 5 * sqrt(pt / N), "tail %g vs %g", (double)tail / N, pt);
+    ck_assert_msg(fabs((double)tail / N - pt) < 5 * sqrt(pt / N), "tail %g vs %g", (double)tail / N,
+                  pt);
     for (int k = 0; k < 7; k++) {
         double p = 0.5 * erfc(-pts[k] / sqrt(2)), e = (double)below[k] / N;
-        ck_assert_msg(fabs(e - p) < 5 * sqrt(p * (1 - p) / N) + 1e-12, "F(%g) = %g vs %g", pts[k], e, p);
+        ck_assert_msg(fabs(e - p) < 5 * sqrt(p * (1 - p) / N) + 1e-12, "F(%g) = %g vs %g", pts[k],
+                      e, p);
     }
     gsl_rng_free(r);
     r = rng_stream_alloc(rng_pcg32, 12, RNG_PURPOSE_TRUTH, 0);

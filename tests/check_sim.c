@@ -39,7 +39,8 @@ static double rel(double a, double b) { return fabs(a - b) / fabs(b); }
 START_TEST(test_beta_fit_stat_exact)
 {
     Dist beta = dist_fixed(&dist_beta);
-    const double ab[][2] = {{0.3, 0.7}, {2, 2}, {3, 2}, {1, 1}, {50, 0.9}, {3073, 2049}, {1e5, 3e5}};
+    const double ab[][2] = {{0.3, 0.7}, {2, 2},       {3, 2},    {1, 1},
+                            {50, 0.9},  {3073, 2049}, {1e5, 3e5}};
     for (size_t i = 0; i < sizeof ab / sizeof ab[0]; i++) {
         double a = ab[i][0], b = ab[i][1], psab = gsl_sf_psi(a + b);
         double sbar[2] = {gsl_sf_psi(a) - psab, gsl_sf_psi(b) - psab}, th[2] = {NAN, NAN};
@@ -81,7 +82,8 @@ START_TEST(test_weights_equal_duplicates)
         ck_assert(fi.converged);
         fit_wmle(fams[f], dup, NULL, m, t2, &fi, NULL);
         ck_assert(fi.converged);
-        ck_assert_msg(rel(t1[0], t2[0]) < 1e-9 && rel(t1[1], t2[1]) < 1e-9, "%s", fams[f]->type->name);
+        ck_assert_msg(rel(t1[0], t2[0]) < 1e-9 && rel(t1[1], t2[1]) < 1e-9, "%s",
+                      fams[f]->type->name);
         /* Kish: (sum w)^2 / sum w^2 with w = 1,2,3 repeating: (6*100)^2 / (14*100) */
         ck_assert(fabs(neff - 360000.0 / 1400.0) < 1e-9);
     }
@@ -173,7 +175,8 @@ START_TEST(test_fig10_monte_carlo)
         double cf[2];
         theory_closed_form(&s, g, cf);
         for (int j = 0; j < 2; j++) {
-            const double *st = mc.stat + ((size_t)g * M + loop_col(&s, LOOP_M_PARAM0) + j) * MC_NSTAT;
+            const double *st =
+                mc.stat + ((size_t)g * M + loop_col(&s, LOOP_M_PARAM0) + j) * MC_NSTAT;
             ck_assert_msg(fabs(st[MC_MEAN] - cf[j]) < 5 * st[MC_SE], "g=%d j=%d: %g +- %g vs %g",
                           g, j, st[MC_MEAN], st[MC_SE], cf[j]);
         }
@@ -215,7 +218,8 @@ START_TEST(test_threads_identical)
     mc_run(&s, &b, NULL);
     size_t n = (size_t)s.replicates * s.generations * a.nmetric;
     ck_assert(memcmp(a.traj, b.traj, n * sizeof *a.traj) == 0);
-    ck_assert(memcmp(a.stat, b.stat, (size_t)s.generations * a.nmetric * MC_NSTAT * sizeof *a.stat) == 0);
+    ck_assert(
+        memcmp(a.stat, b.stat, (size_t)s.generations * a.nmetric * MC_NSTAT * sizeof *a.stat) == 0);
     /* and replicates differ from each other */
     int P0 = loop_col(&s, LOOP_M_PARAM0);
     ck_assert(mc_value(&a, 0, 3, P0) != mc_value(&a, 1, 3, P0));

@@ -117,8 +117,8 @@ START_TEST(test_threads_identical)
     mc_run(&s, &b, NULL);
     size_t n = (size_t)s.replicates * s.generations * a.nmetric;
     ck_assert(memcmp(a.traj, b.traj, n * sizeof *a.traj) == 0);
-    ck_assert(memcmp(a.stat, b.stat, (size_t)s.generations * a.nmetric * MC_NSTAT * sizeof *a.stat) ==
-              0);
+    ck_assert(
+        memcmp(a.stat, b.stat, (size_t)s.generations * a.nmetric * MC_NSTAT * sizeof *a.stat) == 0);
     int P0 = loop_col(&s, LOOP_M_PARAM0);
     ck_assert(mc_value(&a, 0, 3, P0) != mc_value(&a, 1, 3, P0));
     mc_result_release(&a);
@@ -176,8 +176,10 @@ START_TEST(test_cli)
     FILE *f = fopen("/tmp/biasamp_simcli_bad.ini", "w");
     fputs("[sim]\nfamily = gaussian\nrho = 2\n", f);
     fclose(f);
-    snprintf(cmd, sizeof cmd, "%s sim /tmp/biasamp_simcli_bad.ini --no-plot -o /tmp/biasamp_simcli_bad "
-             "2>/tmp/biasamp_simcli.err >/dev/null", bin);
+    snprintf(cmd, sizeof cmd,
+             "%s sim /tmp/biasamp_simcli_bad.ini --no-plot -o /tmp/biasamp_simcli_bad "
+             "2>/tmp/biasamp_simcli.err >/dev/null",
+             bin);
     int rc = system(cmd);
     ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
     f = fopen("/tmp/biasamp_simcli.err", "r");
@@ -185,8 +187,10 @@ START_TEST(test_cli)
     ck_assert(fgets(line, sizeof line, f) != NULL);
     fclose(f);
     ck_assert_msg(strstr(line, "biasamp_simcli_bad.ini:3:"), "%s", line);
-    snprintf(cmd, sizeof cmd, "rm -rf /tmp/biasamp_simcli_ok && %s sim configs/categorical-temperature.ini "
-             "--no-plot -q -s sim.replicates=4 -o /tmp/biasamp_simcli_ok", bin);
+    snprintf(cmd, sizeof cmd,
+             "rm -rf /tmp/biasamp_simcli_ok && %s sim configs/categorical-temperature.ini "
+             "--no-plot -q -s sim.replicates=4 -o /tmp/biasamp_simcli_ok",
+             bin);
     rc = system(cmd);
     ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
     f = fopen("/tmp/biasamp_simcli_ok/generations.csv", "r");

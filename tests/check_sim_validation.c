@@ -69,8 +69,14 @@ static double f_msq(const SimSpec *s, const double *row)
     double m = row[loop_col(s, LOOP_M_MEAN)];
     return m * m;
 }
-static double f_invariant(const SimSpec *s, const double *row) { return f_var(s, row) + f_msq(s, row); }
-static double f_det(const SimSpec *s, const double *row) { return row[loop_col(s, LOOP_M_COV_DET)]; }
+static double f_invariant(const SimSpec *s, const double *row)
+{
+    return f_var(s, row) + f_msq(s, row);
+}
+static double f_det(const SimSpec *s, const double *row)
+{
+    return row[loop_col(s, LOOP_M_COV_DET)];
+}
 static double f_trace(const SimSpec *s, const double *row)
 {
     return row[loop_col(s, LOOP_M_COV_TRACE)];
@@ -175,8 +181,8 @@ START_TEST(test_gaussian_nd)
     ck_assert_int_eq(mc_run(&s, &mc, NULL), ERR_OK);
     /* det and trace of S_0 (packed 2, .5, 1, .3, .2, 1.5) */
     double S0[9] = {2, 0.5, 0.3, 0.5, 1, 0.2, 0.3, 0.2, 1.5};
-    double det0 = S0[0] * (S0[4] * S0[8] - S0[5] * S0[7]) - S0[1] * (S0[3] * S0[8] - S0[5] * S0[6]) +
-                  S0[2] * (S0[3] * S0[7] - S0[4] * S0[6]);
+    double det0 = S0[0] * (S0[4] * S0[8] - S0[5] * S0[7]) -
+                  S0[1] * (S0[3] * S0[8] - S0[5] * S0[6]) + S0[2] * (S0[3] * S0[7] - S0[4] * S0[6]);
     double tr0 = 4.5, m, se;
     /* the exact value is 0.504^5 = 0.0325202 (the issue prints 0.032524; both are checked, the
      * difference is far inside the Monte Carlo error) */
@@ -233,7 +239,8 @@ START_TEST(test_population_gaussian_maps)
     double *out = population(&s);
     for (int g = 0; g < 4; g++) {
         const double *th = loop_theta(&s, out, g);
-        ck_assert_msg(fabs(th[0] - (1 + (g + 1) * 0.25 * 4)) < 1e-8, "tilt mu g=%d: %.12g", g, th[0]);
+        ck_assert_msg(fabs(th[0] - (1 + (g + 1) * 0.25 * 4)) < 1e-8, "tilt mu g=%d: %.12g", g,
+                      th[0]);
         ck_assert(fabs(th[1] - 2) < 1e-8);
     }
     free(out);
