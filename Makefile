@@ -136,4 +136,7 @@ install: $(BIN)
 clean:
 	rm -rf build
 
+# libFuzzer harnesses (make fuzz FUZZ_SECONDS=N, make fuzz-smoke): clang, separate build folder
+-include tests/fuzz/fuzz.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
