@@ -193,11 +193,41 @@ static void kl_tv_numeric(const SimSpec *s, const double *theta, double *kl, dou
         fd->type->moments(fd, theta, &fm, &fv);
         double flo = fmax(fd->lo, fm - 12 * sqrt(fv)), fhi = fmin(fd->hi, fm + 12 * sqrt(fv));
         double ulo = fmin(lo, flo), uhi = fmax(hi, fhi);
+        /* |p - q| has kinks where the densities cross: a panel whose ends differ in sign is
+         * split at the crossing (bisection), so every piece is smooth for Gauss-Legendre */
+        double e[PAN + 1], le[2 * (PAN + 1)];
+        for (int k = 0; k <= PAN && tv; k++) e[k] = ulo + (uhi - ulo) * k / PAN;
+        e[0] += 1e-12 * (uhi - ulo); /* open supports */
+        e[PAN] -= 1e-12 * (uhi - ulo);
+        if (tv) {
+            pd->type->logpdf(pd, s->theta_data, e, PAN + 1, le);
+            fd->type->logpdf(fd, theta, e, PAN + 1, le + PAN + 1);
+        }
         for (int k = 0; k < PAN && tv; k++) {
-            pop_gl16(ulo + (uhi - ulo) * k / PAN, ulo + (uhi - ulo) * (k + 1) / PAN, x, w);
-            pd->type->logpdf(pd, s->theta_data, x, 16, lp);
-            fd->type->logpdf(fd, theta, x, 16, lq);
-            for (int i = 0; i < 16; i++) T += w[i] * fabs(exp(lp[i]) - exp(lq[i]));
+            double a = e[k], b = e[k + 1], cuts[3] = {a, b, b};
+            int np = 1;
+            double da = exp(le[k]) - exp(le[PAN + 1 + k]);
+            double db = exp(le[k + 1]) - exp(le[PAN + 2 + k]);
+            if ((da > 0) != (db > 0) && da != 0 && db != 0) {
+                double l = a, r = b;
+                for (int it = 0; it < 60; it++) {
+                    double mid = 0.5 * (l + r), p1, q1;
+                    pd->type->logpdf(pd, s->theta_data, &mid, 1, &p1);
+                    fd->type->logpdf(fd, theta, &mid, 1, &q1);
+                    if ((exp(p1) - exp(q1) > 0) == (da > 0))
+                        l = mid;
+                    else
+                        r = mid;
+                }
+                cuts[1] = 0.5 * (l + r);
+                np = 2;
+            }
+            for (int piece = 0; piece < np; piece++) {
+                pop_gl16(cuts[piece], cuts[piece + 1], x, w);
+                pd->type->logpdf(pd, s->theta_data, x, 16, lp);
+                fd->type->logpdf(fd, theta, x, 16, lq);
+                for (int i = 0; i < 16; i++) T += w[i] * fabs(exp(lp[i]) - exp(lq[i]));
+            }
         }
     }
     if (kl) *kl = K;

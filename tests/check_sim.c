@@ -229,6 +229,56 @@ START_TEST(test_threads_identical)
 }
 END_TEST
 
+/* Metric columns: the closed forms for Gaussians (KL, TV, W2, tails) against the quadrature path
+ * (a one-component mixture model is the same law without closed forms), and categorical values
+ * by hand. */
+START_TEST(test_metrics_closed_vs_numeric)
+{
+    SimSpec a = simtest_spec("[sim]\nfamily = gaussian\nweight = none\nsnapshots = 0\n[data]\n"
+                             "family = gaussian\nparams = 0.5 1.3\n");
+    SimSpec b = simtest_spec("[sim]\nfamily = mixture\nk = 1\nweight = none\nsnapshots = 0\n"
+                             "[data]\nfamily = gaussian\nparams = 0.5 1.3\n[pretrained]\n"
+                             "params = 1 0 1\n");
+    SimSpec c = simtest_spec("[sim]\nfamily = gaussian_nd\nk = 1\nweight = none\nsnapshots = 0\n"
+                             "[data]\nfamily = gaussian_nd\nparams = 0.5 1.69\n");
+    const double models[][2] = {{0.5, 1.3}, {1.2, 0.7}, {-2, 3}, {0.4, 1.31}};
+    for (size_t i = 0; i < 4; i++) {
+        double ra[LOOP_METRIC_MAX], rb[LOOP_METRIC_MAX], rc[LOOP_METRIC_MAX];
+        double ta[2] = {models[i][0], models[i][1]}, tb[3] = {1, models[i][0], models[i][1]};
+        double tc[2] = {models[i][0], models[i][1] * models[i][1]};
+        FitInfo fi = {1, 0};
+        loop_metrics(&a, ta, &fi, 10, 10, ra);
+        loop_metrics(&b, tb, &fi, 10, 10, rb);
+        loop_metrics(&c, tc, &fi, 10, 10, rc);
+        const LoopMetric ms[] = {LOOP_M_KL, LOOP_M_TV, LOOP_M_TAIL2, LOOP_M_TAIL3, LOOP_M_MEAN,
+                                 LOOP_M_SD};
+        for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
+            double x = ra[loop_col(&a, ms[k])], y = rb[loop_col(&b, ms[k])];
+            ck_assert_msg(fabs(x - y) < 1e-9 * fmax(1, fabs(x)), "model %zu %s: %.12g vs %.12g", i,
+                          loop_metric_name(&a, loop_col(&a, ms[k])), x, y);
+            double z = rc[loop_col(&c, ms[k])];
+            ck_assert_msg(fabs(x - z) < 1e-12 * fmax(1, fabs(x)), "gaussian_nd d=1 %zu", i);
+        }
+        double w2 = sqrt((0.5 - ta[0]) * (0.5 - ta[0]) + (1.3 - ta[1]) * (1.3 - ta[1]));
+        ck_assert(fabs(ra[loop_col(&a, LOOP_M_W2)] - w2) < 1e-12);
+    }
+    SimSpec k = simtest_spec("[sim]\nfamily = categorical\nk = 4\nweight = none\nsnapshots = 0\n"
+                             "class_names = a b c d\n[data]\nfamily = categorical\n"
+                             "params = 0.4 0.3 0.2 0.1\n");
+    double p[4] = {0.6, 0.4, 0, 0}, row[LOOP_METRIC_MAX];
+    FitInfo fi = {1, 0};
+    loop_metrics(&k, p, &fi, 10, 10, row);
+    ck_assert(fabs(row[loop_col(&k, LOOP_M_TV)] - 0.3) < 1e-15);
+    ck_assert(row[loop_col(&k, LOOP_M_LOST)] == 2);
+    ck_assert(fabs(row[loop_col(&k, LOOP_M_LOST_MASS)] - 0.3) < 1e-15);
+    ck_assert(fabs(row[loop_col(&k, LOOP_M_GINI)] - (1 - 0.36 - 0.16)) < 1e-15);
+    ck_assert(fabs(row[loop_col(&k, LOOP_M_ZHAO)] - (0.2 + 0.1)) < 1e-15); /* p* > 1/4: a, b */
+    ck_assert(isinf(row[loop_col(&k, LOOP_M_KL)]));
+    ck_assert(fabs(row[loop_col(&k, LOOP_M_STAT)] - 0.6) < 1e-15); /* share of class 1 */
+    ck_assert(loop_find_col(&k, "share_c") == loop_col(&k, LOOP_M_SHARE0) + 2);
+}
+END_TEST
+
 Suite *suite_sim(void);
 Suite *suite_sim(void)
 {
@@ -242,6 +292,7 @@ Suite *suite_sim(void)
     tcase_add_test(tc, test_fig10_monte_carlo);
     tcase_add_test(tc, test_fig11_no_drift);
     tcase_add_test(tc, test_threads_identical);
+    tcase_add_test(tc, test_metrics_closed_vs_numeric);
     suite_add_tcase(s, tc);
     return s;
 }
