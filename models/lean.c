@@ -41,15 +41,9 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int nthreads(int threads)
-{
 #ifdef _OPENMP
-    return threads > 0 ? threads : omp_get_max_threads();
-#else
-    (void)threads;
-    return 1;
+static int nthreads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 #endif
-}
 
 /* Raw hashed counts of a text into bag, then tf -> 1 + log tf, idf, l2 norm (in place). */
 static void featurize(const LeanModel *m, const char *text, TextBag *bag)
