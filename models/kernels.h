@@ -1,5 +1,5 @@
-/* kernels: the SIMD kernel contract (matmul forward/backward, GELU, AdamW update) and run-time
- * dispatch.
+/* kernels: the SIMD kernel contract (matmul forward/backward, GELU, softmax, AdamW update) and
+ * run-time dispatch.
  * A variant is a const KernelSet table (GSL style); the plain-C scalar reference stays forever and
  * every other variant must match it within float rounding (tests/check_kernels.c). x86-64 only. */
 #ifndef BIASAMP_KERNELS_H
@@ -36,6 +36,9 @@ typedef struct KernelSet {
     void (*gelu_forward)(float *out, const float *inp, size_t n);
     /* dinp += gelu'(inp) · dout over n values. */
     void (*gelu_backward)(float *dinp, const float *inp, const float *dout, size_t n);
+    /* probs (N, Vp) = softmax over the first V values of each row of logits (N, Vp), summed in
+     * double; probs[V..Vp) = 0. SIMD variants use their own exp: within 1e-6 relative of scalar. */
+    void (*softmax_forward)(float *probs, const float *logits, int N, int V, int Vp);
     /* One AdamW update of n parameters p with gradients g and moments m, v (in place). */
     void (*adamw_update)(float *p, const float *g, float *m, float *v, size_t n,
                          const KernelAdamW *a);

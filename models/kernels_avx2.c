@@ -145,6 +145,50 @@ static void gelu_backward_avx2(float *dinp, const float *inp, const float *dout,
     }
 }
 
+/* Softmax rows: vector max, exp with a double-precision sum, scale; the tail (< 8 values) goes
+ * through a padded vector whose extra lanes are masked to 0. */
+static void softmax_forward_avx2(float *probs, const float *logits, int N, int V, int Vp)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (int n = 0; n < N; n++) {
+        const float *z = logits + (size_t)n * Vp; /* (Vp) */
+        float *p = probs + (size_t)n * Vp;        /* (Vp) */
+        int V8 = V & ~7, r = V - V8;
+        __m256 mx = _mm256_set1_ps(-INFINITY);
+        for (int i = 0; i < V8; i += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(z + i));
+        float lanes[8], m = -INFINITY;
+        _mm256_storeu_ps(lanes, mx);
+        for (int j = 0; j < 8; j++) m = lanes[j] > m ? lanes[j] : m;
+        for (int j = 0; j < r; j++) m = z[V8 + j] > m ? z[V8 + j] : m;
+        __m256 maxv = _mm256_set1_ps(m);
+        __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+        for (int i = 0; i < V8; i += 8) {
+            __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(z + i), maxv));
+            _mm256_storeu_ps(p + i, e);
+            s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+            s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+        }
+        float zt[8] = {0}, pt[8];
+        if (r) {
+            for (int j = 0; j < r; j++) zt[j] = z[V8 + j];
+            __m256 keep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(
+                _mm256_set1_epi32(r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+            __m256 e = _mm256_and_ps(exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(zt), maxv)), keep);
+            _mm256_storeu_ps(pt, e);
+            s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+            s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+        }
+        double sb[4];
+        _mm256_storeu_pd(sb, _mm256_add_pd(s0, s1));
+        float inv = (float)(1.0 / ((sb[0] + sb[1]) + (sb[2] + sb[3])));
+        __m256 vinv = _mm256_set1_ps(inv);
+        for (int i = 0; i < V8; i += 8)
+            _mm256_storeu_ps(p + i, _mm256_mul_ps(_mm256_loadu_ps(p + i), vinv));
+        for (int j = 0; j < r; j++) p[V8 + j] = pt[j] * inv;
+        for (int i = V; i < Vp; i++) p[i] = 0.0f;
+    }
+}
+
 /* AdamW, 8 lanes at a time; the tail (< 8) runs the scalar formula. */
 static void adamw_update_avx2(float *p, const float *g, float *m, float *v, size_t n,
                               const KernelAdamW *a)
@@ -183,5 +227,6 @@ const KernelSet kernels_avx2 = {
     .matmul_backward = matmul_backward_avx2,
     .gelu_forward = gelu_forward_avx2,
     .gelu_backward = gelu_backward_avx2,
+    .softmax_forward = softmax_forward_avx2,
     .adamw_update = adamw_update_avx2,
 };

@@ -2,6 +2,7 @@
  * of kernels_gemm.h, and GELU with a vector exp. Compiled with AVX-512 flags: call only when
  * kernels_supported() says so. */
 #include <immintrin.h>
+#include <math.h>
 #include <stddef.h>
 
 #include "kernels.h"
@@ -125,6 +126,37 @@ static void gelu_backward_avx512(float *dinp, const float *inp, const float *dou
     }
 }
 
+/* Softmax rows: vector max, exp with a double-precision sum, scale; masked tails. */
+static void softmax_forward_avx512(float *probs, const float *logits, int N, int V, int Vp)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (int n = 0; n < N; n++) {
+        const float *z = logits + (size_t)n * Vp; /* (Vp) */
+        float *p = probs + (size_t)n * Vp;        /* (Vp) */
+        __m512 mx = _mm512_set1_ps(-INFINITY);
+        for (int i = 0; i < V; i += 16) {
+            __mmask16 k = V - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (V - i)) - 1);
+            mx = _mm512_mask_max_ps(mx, k, mx, _mm512_maskz_loadu_ps(k, z + i));
+        }
+        __m512 maxv = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+        __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+        for (int i = 0; i < V; i += 16) {
+            __mmask16 k = V - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (V - i)) - 1);
+            __m512 e = exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, z + i), maxv));
+            e = _mm512_maskz_mov_ps(k, e);
+            _mm512_mask_storeu_ps(p + i, k, e);
+            s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+            s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm512_extractf32x8_ps(e, 1)));
+        }
+        __m512 inv = _mm512_set1_ps((float)(1.0 / _mm512_reduce_add_pd(_mm512_add_pd(s0, s1))));
+        for (int i = 0; i < V; i += 16) {
+            __mmask16 k = V - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (V - i)) - 1);
+            _mm512_mask_storeu_ps(p + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, p + i), inv));
+        }
+        for (int i = V; i < Vp; i++) p[i] = 0.0f;
+    }
+}
+
 /* AdamW, 16 lanes at a time (masked tail): the scalar formula with FMAs and a vector sqrt. */
 static void adamw_update_avx512(float *p, const float *g, float *m, float *v, size_t n,
                                 const KernelAdamW *a)
@@ -157,5 +189,6 @@ const KernelSet kernels_avx512 = {
     .matmul_backward = matmul_backward_avx512,
     .gelu_forward = gelu_forward_avx512,
     .gelu_backward = gelu_backward_avx512,
+    .softmax_forward = softmax_forward_avx512,
     .adamw_update = adamw_update_avx512,
 };

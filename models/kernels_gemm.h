@@ -16,6 +16,10 @@
 
 #include "kernels.h"
 
+/* GCC's loop distribution turns the packing copies (and zero fills) into memcpy/memmove/memset
+ * calls of a few hundred bytes each, which cost more than the copies; keep the loops. */
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+
 /* What the micro-kernel does with its MR x NR tile of C (row stride ldc):
  * GEMM_SET: C = AB; GEMM_SET_BIAS: C = AB + bias (NR); GEMM_ACC: C += AB.
  * AB is always summed from zero first, so full tiles and edge tiles round identically. */

@@ -95,6 +95,25 @@ static void gelu_backward_scalar(float *dinp, const float *inp, const float *dou
     }
 }
 
+static void softmax_forward_scalar(float *probs, const float *logits, int N, int V, int Vp)
+{
+    KERNELS_OMP(parallel for schedule(static))
+    for (int n = 0; n < N; n++) {
+        const float *z = logits + (size_t)n * Vp; /* (Vp) */
+        float *p = probs + (size_t)n * Vp;        /* (Vp) */
+        float maxv = -INFINITY;
+        for (int i = 0; i < V; i++) maxv = z[i] > maxv ? z[i] : maxv;
+        double sum = 0.0;
+        for (int i = 0; i < V; i++) {
+            p[i] = expf(z[i] - maxv);
+            sum += p[i];
+        }
+        float inv = (float)(1.0 / sum);
+        for (int i = 0; i < V; i++) p[i] *= inv;
+        for (int i = V; i < Vp; i++) p[i] = 0.0f;
+    }
+}
+
 static void adamw_update_scalar(float *p, const float *g, float *m, float *v, size_t n,
                                 const KernelAdamW *a)
 {
@@ -117,5 +136,6 @@ const KernelSet kernels_scalar = {
     .matmul_backward = matmul_backward_scalar,
     .gelu_forward = gelu_forward_scalar,
     .gelu_backward = gelu_backward_scalar,
+    .softmax_forward = softmax_forward_scalar,
     .adamw_update = adamw_update_scalar,
 };

@@ -19,10 +19,13 @@ static float dot(const float *a, const float *b, int n)
     return r;
 }
 
-/* y += alpha x */
+/* y += alpha x, in blocks of 8 so that GCC vectorises at -O2 */
 static void axpy(float *restrict y, float alpha, const float *restrict x, int n)
 {
-    for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) y[i + j] += alpha * x[i + j];
+    for (; i < n; i++) y[i] += alpha * x[i];
 }
 
 void attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH)

@@ -1,7 +1,7 @@
 /* check_kernels: every matmul variant against the double-precision truth and the scalar reference
  * on odd shapes that hit every tail and block edge, accumulate semantics, NULL gradients,
- * unaligned pointers, thread-count determinism; GELU and AdamW variants against scalar; dispatch.
- * Variants the CPU lacks are skipped with a printed reason. */
+ * unaligned pointers, thread-count determinism; GELU, softmax and AdamW variants against scalar;
+ * the dispatch API. Variants the CPU lacks are skipped with a printed reason. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -358,6 +358,44 @@ START_TEST(test_gelu_variants)
 }
 END_TEST
 
+/* Softmax: every variant against the scalar one (expf, double sum). The SIMD exp is within ~2 ulps
+ * and the sums are in double, so each probability agrees to 1e-6 relative (about 16 ulps); the
+ * padding [V, Vp) is exactly 0 even when its logits are huge. Row lengths hit the vector tails. */
+START_TEST(test_softmax_variants)
+{
+    const KernelSet *ks = variants[_i];
+    if (!usable(ks)) return;
+    int Vs[] = {1, 7, 8, 15, 16, 17, 50257};
+    for (size_t vi = 0; vi < sizeof Vs / sizeof Vs[0]; vi++) {
+        int N = 3, V = Vs[vi], Vp = (V + 63) / 64 * 64 + 5;
+        size_t nz = (size_t)N * Vp;
+        float *z = xcalloc(nz, sizeof(float)), *p = xcalloc(nz, sizeof(float));
+        float *pr = xcalloc(nz, sizeof(float));
+        for (size_t i = 0; i < nz; i++) z[i] = (int)(i % Vp) < V ? 10.0f * urand() : 1e30f;
+        z[0] = 80.0f; /* a dominant logit in row 0 */
+        ks->softmax_forward(p, z, N, V, Vp);
+        kernels_scalar.softmax_forward(pr, z, N, V, Vp);
+        for (int n = 0; n < N; n++) {
+            double sum = 0.0;
+            for (int i = 0; i < Vp; i++) {
+                size_t j = (size_t)n * Vp + i;
+                if (i >= V) {
+                    ck_assert(p[j] == 0.0f);
+                    continue;
+                }
+                ck_assert_msg(fabs(p[j] - pr[j]) <= 1e-6 * pr[j] + 1e-30, "%s V=%d p[%d,%d]",
+                              ks->name, V, n, i);
+                sum += p[j];
+            }
+            ck_assert(fabs(sum - 1.0) < 1e-5);
+        }
+        free(z);
+        free(p);
+        free(pr);
+    }
+}
+END_TEST
+
 /* AdamW update: every variant against the scalar formula. Each output is a handful of roundings
  * (FMA or not) of a sum of two terms, so it agrees to 4 ulps of the sum of their magnitudes:
  * m to 4u (|b1 m| + |(1-b1) g|), v likewise, p to 4u (|shrink p| + |update|), with the update
@@ -455,6 +493,7 @@ Suite *suite_kernels(void)
     tcase_add_loop_test(tc, test_backward_null_gradients, 0, 3);
     tcase_add_loop_test(tc, test_thread_count_determinism, 0, 3);
     tcase_add_loop_test(tc, test_gelu_variants, 0, 3);
+    tcase_add_loop_test(tc, test_softmax_variants, 0, 3);
     tcase_add_loop_test(tc, test_adamw_update_variants, 0, 3);
     suite_add_tcase(s, tc);
     TCase *td = tcase_create("dispatch");
