@@ -209,6 +209,53 @@ START_TEST(test_cli)
 }
 END_TEST
 
+/* Every family x weight x mode x {n = 200, inf} runs (library path: Monte Carlo and population
+ * map); the only refusals are category weights on non-categorical models (ERR_INVAL). */
+START_TEST(test_all_combinations)
+{
+    static const char *const fam[][2] = {
+        {"beta", "2 2"},        {"gaussian", "0 1"},      {"gaussian_nd", "0 0 1 0.3 1"},
+        {"categorical", "0.5 0.3 0.2"}, {"poisson", "3"}, {"mixture", "0.4 0.6 -1 1 0.6 0.8"},
+        {"linreg", "0.5 1 0.7"}};
+    static const char *const weights[] = {"none", "prev_density", "pre_density",
+                                          "tilt", "category",     "best_of_k"};
+    int ran = 0;
+    for (size_t f = 0; f < 7; f++)
+        for (size_t w = 0; w < 6; w++)
+            for (int m = 0; m < LOOP_NMODES; m++)
+                for (int inf = 0; inf < 2; inf++) {
+                    char text[1024];
+                    snprintf(text, sizeof text,
+                             "[sim]\nfamily = %s\nweight = %s\nmode = %s\nn = %s\n"
+                             "generations = 4\nreplicates = 3\nsnapshots = 0\nlambda = 0.3\n"
+                             "boost = 0.3\nbest_of = 3\nscope = %s\n[data]\nfamily = %s\n"
+                             "params = %s\n[pretrained]\nn = inf\n",
+                             fam[f][0], weights[w], loop_mode_names[m], inf ? "inf" : "200",
+                             m == LOOP_PRESERVE_POOL ? "synthetic" : "all", fam[f][0], fam[f][1]);
+                    SimSpec s;
+                    int st = simtest_load(text, &s);
+                    if (w == 4 && f != 3) {
+                        ck_assert_int_eq(st, ERR_INVAL);
+                        continue;
+                    }
+                    ck_assert_msg(st == ERR_OK, "%s/%s/%s: %s", fam[f][0], weights[w],
+                                  loop_mode_names[m], err_msg());
+                    double *pop = calloc((size_t)4 * s.nmetric, sizeof *pop);
+                    ck_assert_msg(loop_population(&s, pop) == ERR_OK, "%s/%s/%s: %s", fam[f][0],
+                                  weights[w], loop_mode_names[m], err_msg());
+                    ck_assert(pop[loop_col(&s, LOOP_M_CONVERGED)] == 1); /* generation 0 */
+                    free(pop);
+                    if (!inf) {
+                        McResult mc;
+                        ck_assert_int_eq(mc_run(&s, &mc, NULL), ERR_OK);
+                        mc_result_release(&mc);
+                    }
+                    ran++;
+                }
+    ck_assert_int_eq(ran, 7 * 6 * LOOP_NMODES * 2 - 6 * LOOP_NMODES * 2);
+}
+END_TEST
+
 Suite *suite_sim_modes(void);
 Suite *suite_sim_modes(void)
 {
@@ -218,6 +265,7 @@ Suite *suite_sim_modes(void)
     tcase_add_loop_test(tc, test_mc_matches_population, 0, NMODE);
     tcase_add_loop_test(tc, test_threads_identical, 0, NMODE);
     tcase_add_test(tc, test_bad_configs);
+    tcase_add_test(tc, test_all_combinations);
     tcase_add_test(tc, test_cli);
     suite_add_tcase(s, tc);
     return s;
