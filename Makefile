@@ -7,7 +7,7 @@ SHELL := /bin/bash
 OMP ?= 1
 SAN ?= 0
 PREFIX ?= /usr/local
-PKGS := gsl check inih libcjson libpcre2-8 zlib
+PKGS := gsl check inih libcjson libpcre2-8 zlib libedit
 ifeq ($(SAN),1)
 BUILD ?= build/san
 else ifeq ($(OMP),0)
