@@ -601,6 +601,7 @@ int tokenizer_encode_batch(const Tokenizer *t, const char *const *texts, const s
         for (size_t i = 0; i < n; i++) {
             tmp.n = 0;
             enc_text(&e, texts[i], lens[i], flags, &tmp);
+            if (tmp.n == 0) continue; /* an empty document: ids may still be NULL */
             ids_reserve(&out[i], tmp.n);
             memcpy(out[i].ids + out[i].n, tmp.ids, tmp.n * sizeof *tmp.ids);
             out[i].n += tmp.n;

@@ -465,6 +465,28 @@ START_TEST(test_load_tiny_ok)
 }
 END_TEST
 
+/* Regression (fuzz_tokenizer_encode): an empty document in a batch did pointer arithmetic and
+ * memcpy on NULL id arrays (UB; caught by UBSan). */
+START_TEST(test_batch_empty_documents)
+{
+    Tokenizer *t;
+    tmp_setup();
+    write_tiny(-1, NULL, "#version: 0.2\na b\n");
+    ck_assert_msg(load_tiny(&t) == ERR_OK, "%s", err_msg());
+    const char *texts[3] = {"", "abc", ""};
+    size_t lens[3] = {0, 3, 0};
+    TokenizerIds out[3] = {{0}};
+    ck_assert_int_eq(tokenizer_encode_batch(t, texts, lens, 3, 0, 1, out), ERR_OK);
+    ck_assert_uint_eq(out[0].n, 0);
+    ck_assert_ptr_null(out[0].ids);
+    ck_assert_uint_eq(out[1].n, 2);
+    ck_assert_uint_eq(out[2].n, 0);
+    for (int i = 0; i < 3; i++) tokenizer_ids_release(&out[i]);
+    tokenizer_free(t);
+    tmp_teardown();
+}
+END_TEST
+
 static void ck_load_fails(int st_want, const char *where, const char *what)
 {
     Tokenizer *t = (Tokenizer *)1;
@@ -822,6 +844,7 @@ Suite *suite_tokenizer(void)
     tcase_add_test(tc, test_pretokenize_and_alphabet);
     tcase_add_test(tc, test_load_tiny_ok);
     tcase_add_test(tc, test_load_errors);
+    tcase_add_test(tc, test_batch_empty_documents);
     tcase_add_test(tc, test_build_errors);
     tcase_add_test(tc, test_bpe_pass_semantics);
     suite_add_tcase(s, tc);
