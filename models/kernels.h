@@ -1,5 +1,5 @@
-/* kernels: the SIMD kernel contract (matmul forward/backward, GELU, softmax, AdamW update) and
- * run-time dispatch.
+/* kernels: the SIMD kernel contract (matmul forward/backward, GELU, softmax, attention, AdamW
+ * update) and run-time dispatch.
  * A variant is a const KernelSet table (GSL style); the plain-C scalar reference stays forever and
  * every other variant must match it within float rounding (tests/check_kernels.c). x86-64 only. */
 #ifndef BIASAMP_KERNELS_H
@@ -39,6 +39,12 @@ typedef struct KernelSet {
     /* probs (N, Vp) = softmax over the first V values of each row of logits (N, Vp), summed in
      * double; probs[V..Vp) = 0. SIMD variants use their own exp: within 1e-6 relative of scalar. */
     void (*softmax_forward)(float *probs, const float *logits, int N, int V, int Vp);
+    /* Causal multi-head attention, forward and backward: the contract of layers.h's
+     * attention_forward / attention_backward (which dispatch here). */
+    void (*attention_forward)(float *out, float *att, const float *qkv, int B, int T, int C,
+                              int NH);
+    void (*attention_backward)(float *dqkv, const float *dout, const float *qkv, const float *att,
+                               int B, int T, int C, int NH);
     /* One AdamW update of n parameters p with gradients g and moments m, v (in place). */
     void (*adamw_update)(float *p, const float *g, float *m, float *v, size_t n,
                          const KernelAdamW *a);

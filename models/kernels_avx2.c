@@ -145,6 +145,38 @@ static void gelu_backward_avx2(float *dinp, const float *inp, const float *dout,
     }
 }
 
+/* Attention (kernels_attention.h) on 8 lanes. */
+static inline float hsum_avx2(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+static inline float hmax_avx2(__m256 v)
+{
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+typedef __m256 AttVec;
+#define ATT_VW 8
+#define ATT_LOAD(p) _mm256_loadu_ps(p)
+#define ATT_STORE(p, v) _mm256_storeu_ps(p, v)
+#define ATT_SET1(x) _mm256_set1_ps(x)
+#define ATT_ZERO() _mm256_setzero_ps()
+#define ATT_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define ATT_ADD(a, b) _mm256_add_ps(a, b)
+#define ATT_SUB(a, b) _mm256_sub_ps(a, b)
+#define ATT_MUL(a, b) _mm256_mul_ps(a, b)
+#define ATT_EXP(v) exp_avx2(v)
+#define ATT_HSUM(v) hsum_avx2(v)
+#define ATT_MAX(a, b) _mm256_max_ps(a, b)
+#define ATT_HMAX(v) hmax_avx2(v)
+#define ATT_SUFFIX(name) name##_avx2
+#include "kernels_attention.h"
+
 /* Softmax rows: vector max, exp with a double-precision sum, scale; the tail (< 8 values) goes
  * through a padded vector whose extra lanes are masked to 0. */
 static void softmax_forward_avx2(float *probs, const float *logits, int N, int V, int Vp)
@@ -228,5 +260,7 @@ const KernelSet kernels_avx2 = {
     .gelu_forward = gelu_forward_avx2,
     .gelu_backward = gelu_backward_avx2,
     .softmax_forward = softmax_forward_avx2,
+    .attention_forward = attention_forward_avx2,
+    .attention_backward = attention_backward_avx2,
     .adamw_update = adamw_update_avx2,
 };

@@ -126,6 +126,24 @@ static void gelu_backward_avx512(float *dinp, const float *inp, const float *dou
     }
 }
 
+/* Attention (kernels_attention.h) on 16 lanes. */
+typedef __m512 AttVec;
+#define ATT_VW 16
+#define ATT_LOAD(p) _mm512_loadu_ps(p)
+#define ATT_STORE(p, v) _mm512_storeu_ps(p, v)
+#define ATT_SET1(x) _mm512_set1_ps(x)
+#define ATT_ZERO() _mm512_setzero_ps()
+#define ATT_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define ATT_ADD(a, b) _mm512_add_ps(a, b)
+#define ATT_SUB(a, b) _mm512_sub_ps(a, b)
+#define ATT_MUL(a, b) _mm512_mul_ps(a, b)
+#define ATT_EXP(v) exp_avx512(v)
+#define ATT_HSUM(v) _mm512_reduce_add_ps(v)
+#define ATT_MAX(a, b) _mm512_max_ps(a, b)
+#define ATT_HMAX(v) _mm512_reduce_max_ps(v)
+#define ATT_SUFFIX(name) name##_avx512
+#include "kernels_attention.h"
+
 /* Softmax rows: vector max, exp with a double-precision sum, scale; masked tails. */
 static void softmax_forward_avx512(float *probs, const float *logits, int N, int V, int Vp)
 {
@@ -190,5 +208,7 @@ const KernelSet kernels_avx512 = {
     .gelu_forward = gelu_forward_avx512,
     .gelu_backward = gelu_backward_avx512,
     .softmax_forward = softmax_forward_avx512,
+    .attention_forward = attention_forward_avx512,
+    .attention_backward = attention_backward_avx512,
     .adamw_update = adamw_update_avx512,
 };

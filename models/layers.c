@@ -1,4 +1,5 @@
-/* layers: encoder, layernorm, GELU, residual, softmax and cross-entropy, forward and backward.
+/* layers: encoder, layernorm, residual and cross-entropy, forward and backward; GELU, softmax and
+ * attention dispatch to the kernel sets (kernels.h), where their scalar references live.
  * Formulas and loop shapes after llm.c's train_gpt2.c; every output element has one writer
  * thread, and sums over rows run in row order, so results do not depend on the thread count. */
 #include "layers.h"
@@ -162,4 +163,16 @@ void crossentropy_softmax_backward(float *dlogits, const float *dlosses, const f
         float dl = dlosses[n];
         for (int i = 0; i < V; i++) dz[i] += (p[i] - (i == targets[n] ? 1.0f : 0.0f)) * dl;
     }
+}
+
+/* Attention lives in the kernel sets (vectorised across positions in the SIMD variants). */
+void attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH)
+{
+    kernels_get()->attention_forward(out, att, qkv, B, T, C, NH);
+}
+
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, int B,
+                        int T, int C, int NH)
+{
+    kernels_get()->attention_backward(dqkv, dout, qkv, att, B, T, C, NH);
 }

@@ -1,7 +1,7 @@
 /* check_kernels: every matmul variant against the double-precision truth and the scalar reference
  * on odd shapes that hit every tail and block edge, accumulate semantics, NULL gradients,
- * unaligned pointers, thread-count determinism; GELU, softmax and AdamW variants against scalar;
- * the dispatch API. Variants the CPU lacks are skipped with a printed reason. */
+ * unaligned pointers, thread-count determinism; GELU, softmax, attention and AdamW variants
+ * against scalar; the dispatch API. Variants the CPU lacks are skipped with a printed reason. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -396,6 +396,63 @@ START_TEST(test_softmax_variants)
 }
 END_TEST
 
+/* Attention: every variant against the scalar kernel on shapes whose head size is a multiple of
+ * both vector widths (the vector path) and not (the fallback), with T hitting the position tails.
+ * Scores, softmax and the weighted sums are short float sums (<= T + hs terms of bounded size),
+ * so outputs agree to 1e-5 of each tensor's largest magnitude (~100 ulps); a wrong index or mask
+ * is off by O(1). */
+static double max_absf(const float *x, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs(x[i]));
+    return m;
+}
+
+START_TEST(test_attention_variants)
+{
+    const KernelSet *ks = variants[_i];
+    if (!usable(ks)) return;
+    static const int shapes_att[][4] = {{2, 7, 32, 2}, {1, 33, 64, 1},  {2, 20, 96, 3},
+                                        {1, 1, 16, 1}, {3, 17, 24, 3}, {1, 40, 128, 2}};
+    for (size_t k = 0; k < sizeof shapes_att / sizeof shapes_att[0]; k++) {
+        int B = shapes_att[k][0], T = shapes_att[k][1], C = shapes_att[k][2];
+        int NH = shapes_att[k][3];
+        size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C, na = (size_t)B * NH * T * T;
+        float *qkv = rand_buf(nq, 0), *dout = rand_buf(no, 0);
+        float *out[2], *att[2], *dq[2];
+        for (int c = 0; c < 2; c++) {
+            out[c] = rand_buf(no, 0);
+            att[c] = rand_buf(na, 0); /* garbage: must be overwritten, zeros above the diagonal */
+            dq[c] = xcalloc(nq, sizeof(float));
+            for (size_t i = 0; i < nq; i++) dq[c][i] = 0.25f * (float)(i % 7); /* a prior */
+        }
+        ks->attention_forward(out[0], att[0], qkv, B, T, C, NH);
+        kernels_scalar.attention_forward(out[1], att[1], qkv, B, T, C, NH);
+        ks->attention_backward(dq[0], dout, qkv, att[1], B, T, C, NH);
+        kernels_scalar.attention_backward(dq[1], dout, qkv, att[1], B, T, C, NH);
+        double so = max_absf(out[1], no), sq = max_absf(dq[1], nq);
+        for (size_t i = 0; i < no; i++)
+            ck_assert_msg(fabs(out[0][i] - out[1][i]) <= 1e-5 * so, "%s out[%zu] shape %zu",
+                          ks->name, i, k);
+        for (size_t i = 0; i < na; i++)
+            ck_assert_msg(fabs(att[0][i] - att[1][i]) <= 1e-5, "%s att[%zu] shape %zu", ks->name,
+                          i, k);
+        for (size_t i = 0; i < nq; i++)
+            ck_assert_msg(fabs(dq[0][i] - dq[1][i]) <= 1e-5 * sq, "%s dqkv[%zu] shape %zu",
+                          ks->name, i, k);
+        for (size_t r = 0; r < (size_t)B * NH * T; r++) /* causal zeros, exactly */
+            for (int t2 = (int)(r % T) + 1; t2 < T; t2++) ck_assert(att[0][r * T + t2] == 0.0f);
+        free_buf(qkv, 0);
+        free_buf(dout, 0);
+        for (int c = 0; c < 2; c++) {
+            free_buf(out[c], 0);
+            free_buf(att[c], 0);
+            free(dq[c]);
+        }
+    }
+}
+END_TEST
+
 /* AdamW update: every variant against the scalar formula. Each output is a handful of roundings
  * (FMA or not) of a sum of two terms, so it agrees to 4 ulps of the sum of their magnitudes:
  * m to 4u (|b1 m| + |(1-b1) g|), v likewise, p to 4u (|shrink p| + |update|), with the update
@@ -494,6 +551,7 @@ Suite *suite_kernels(void)
     tcase_add_loop_test(tc, test_thread_count_determinism, 0, 3);
     tcase_add_loop_test(tc, test_gelu_variants, 0, 3);
     tcase_add_loop_test(tc, test_softmax_variants, 0, 3);
+    tcase_add_loop_test(tc, test_attention_variants, 0, 3);
     tcase_add_loop_test(tc, test_adamw_update_variants, 0, 3);
     suite_add_tcase(s, tc);
     TCase *td = tcase_create("dispatch");

@@ -367,6 +367,7 @@ START_TEST(test_attention)
     check_attention(2, 5, 12, 3); /* hs = 4: dot-product tail only */
     check_attention(2, 7, 18, 2); /* hs = 9: one block of 8 plus a tail */
     check_attention(1, 3, 16, 1); /* one head, hs = 16 */
+    check_attention(2, 9, 32, 2); /* hs = 16: the vector path of the SIMD kernels */
 }
 END_TEST
 
