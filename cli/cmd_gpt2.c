@@ -1,6 +1,7 @@
-/* cmd_gpt2: `biasamp gpt2 info|convert|generate|perplexity` — GPT-2 weights in any of the three
- * formats (biasamp checkpoint, HF safetensors, llm.c .bin), KV-cache generation and perplexity.
- * Each subcommand parses its options and calls one library entry. */
+/* cmd_gpt2: `biasamp gpt2 info|init|convert|generate|perplexity|pretrain|finetune` — GPT-2 weights
+ * in any of the three formats (biasamp checkpoint, HF safetensors, llm.c .bin), KV-cache generation,
+ * perplexity, and training on token files (models/train). Each subcommand parses its options and
+ * calls one library entry. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,13 +13,16 @@
 #include "generate.h"
 #include "gpt2_io.h"
 #include "kernels.h"
+#include "checkpoint.h"
 #include "progress.h"
 #include "tokenizer.h"
+#include "train.h"
 #include "xalloc.h"
 
 static void gpt2_help(void)
 {
-    printf("usage: biasamp gpt2 <info|convert|generate|perplexity> [options] MODEL ...\n\n"
+    printf("usage: biasamp gpt2 <info|init|convert|generate|perplexity|pretrain|finetune> [options]"
+           " ...\n\n"
            "MODEL is a biasamp checkpoint, a Hugging Face model.safetensors (GPT2LMHeadModel) or an\n"
            "llm.c .bin checkpoint; the format is detected from the file.\n\n"
            "  info MODEL                      the configuration and parameter count\n"
@@ -27,7 +31,9 @@ static void gpt2_help(void)
            "  convert IN OUT                  OUT as its extension says: .safetensors (HF layout),\n"
            "                                  .bin (llm.c fp32), anything else a biasamp checkpoint\n"
            "  generate MODEL [options]        continue a prompt (KV cache), print the text\n"
-           "  perplexity MODEL FILE...        per-file perplexity, mean and 95%% CI\n\n"
+           "  perplexity MODEL FILE...        per-file perplexity, mean and 95%% CI\n"
+           "  pretrain OUT -d FILE.tok...     train a new model (--layers ... as init) from scratch\n"
+           "  finetune IN OUT -d FILE.tok...  continue training IN (fresh AdamW), write OUT\n\n"
            "common options:\n"
            "  -V, --vocab DIR        tokenizer files (default: the GPT-2 BPE fetched by make deps)\n"
            "  -k, --kernels NAME     scalar | avx2 | avx512 | auto (default auto)\n\n"
@@ -40,7 +46,26 @@ static void gpt2_help(void)
            "  -s, --seed S           seed of the sampling stream (default 1)\n\n"
            "perplexity options:\n"
            "      --stride S         sliding-window stride for texts longer than the context\n"
-           "                         (default: half the context)\n");
+           "                         (default: half the context)\n\n"
+           "pretrain / finetune options (token files as `biasamp corpus` writes them; the EOT\n"
+           "separator is the vocabulary's last id, as in GPT-2's and every trained vocabulary):\n"
+           "  -d, --data FILE.tok    training documents (repeatable)\n"
+           "      --eval FILE.tok    report the loss on these documents at the end\n"
+           "      --epochs E         passes over the data (default 1)\n"
+           "      --steps N          stop after N optimizer steps instead (pretrain default)\n"
+           "      --batch B          rows per micro-batch (default 8)\n"
+           "      --seq T            tokens per row (default: the context, at most 512)\n"
+           "      --accum K          micro-batches per step (default 1)\n"
+           "      --lr X             peak learning rate (pretrain 6e-4, finetune 5e-5)\n"
+           "      --lr-final X       learning rate at the last step (default 0 finetune,\n"
+           "                         lr/10 pretrain); linear decay after warm-up\n"
+           "      --warmup N         warm-up steps (default 0; pretrain: 2%% of the steps)\n"
+           "      --weight-decay W   AdamW weight decay (default 0.01; pretrain 0.1)\n"
+           "      --max-docs N       use the first N documents of each file\n"
+           "      --max-len N        truncate each document to N tokens\n"
+           "      --save-every N     pretrain: checkpoint OUT (with optimizer) every N steps\n"
+           "      --resume           pretrain: continue from OUT's checkpoint (exact)\n"
+           "  -s, --seed S           initialisation and data-order seed (default 1)\n");
 }
 
 static int load_tokenizer(const char *dir, Tokenizer **tok)
@@ -206,6 +231,123 @@ done:
     return st;
 }
 
+typedef struct TrainCli {
+    const char *data[16], *eval;
+    int ndata;
+    TrainOpts o;
+    long max_docs, max_len, save_every;
+    int resume, lr_set, lr_final_set, wd_set, warmup_set, seq;
+} TrainCli;
+
+typedef struct SaveCtx {
+    const char *path;
+    long every;
+    double t0;
+} SaveCtx;
+
+static int on_step_save(void *ctx, const Gpt2 *m, const AdamW *opt, long step, long total,
+                        float loss)
+{
+    SaveCtx *c = ctx;
+    if (step % 50 == 0 || step == total)
+        fprintf(stderr, "step %ld/%ld  loss %.4f\n", step, total, loss);
+    if (c->every > 0 && step % c->every == 0 && step < total) return checkpoint_save(c->path, m, opt);
+    return ERR_OK;
+}
+
+/* pretrain (in == NULL: a new model of cfg) or finetune (from in, a fresh optimizer). */
+static int gpt2_train_cmd(const char *in, const char *out, const Gpt2Config *cfg_in, TrainCli *t)
+{
+    TrainDocs d = {0}, ev = {0};
+    Gpt2 *m = NULL;
+    AdamW *opt = NULL;
+    Gpt2Config cfg = *cfg_in;
+    int st = ERR_OK, V = 0;
+    /* the vocabulary (hence the EOT, its last id) comes from the model or the first token file */
+    if (in) {
+        if ((st = gpt2_load_any(&m, in, 1, 1))) goto done;
+        cfg = m->config;
+        gpt2_free(m);
+        m = NULL;
+    } else {
+        TrainDocs probe = {0};
+        if ((st = train_docs_read(&probe, t->data[0], -1, 1, 1, &V))) goto done;
+        train_docs_release(&probe);
+        cfg.vocab_size = V;
+    }
+    int eot = cfg.vocab_size - 1;
+    for (int i = 0; i < t->ndata && !st; i++) {
+        st = train_docs_read(&d, t->data[i], eot, (size_t)t->max_docs, (size_t)t->max_len, &V);
+        if (!st && V != cfg.vocab_size)
+            st = err_set(ERR_INVAL, "%s: vocabulary of %d tokens, the model has %d", t->data[i], V,
+                         cfg.vocab_size);
+    }
+    if (!st && t->eval) st = train_docs_read(&ev, t->eval, eot, 0, (size_t)t->max_len, NULL);
+    if (st) goto done;
+    TrainOpts *o = &t->o;
+    o->eot = eot;
+    o->T = t->seq > 0 ? t->seq : (cfg.max_seq_len < 512 ? cfg.max_seq_len : 512);
+    if (!in) { /* pretraining defaults (GPT-2/nanoGPT style) unless given */
+        if (!t->lr_set) o->lr = 6e-4f;
+        if (!t->lr_final_set) o->lr_final = o->lr / 10;
+        if (!t->wd_set) o->adamw.weight_decay = 0.1f;
+    }
+    if ((st = gpt2_config_check(&cfg))) goto done;
+    if (in) st = gpt2_load_any(&m, in, o->B, o->T);
+    else st = gpt2_alloc(&m, &cfg, o->B, o->T);
+    if (st) goto done;
+    if ((st = adamw_alloc(&opt, m->num_params, &o->adamw))) goto done;
+    long rows, spe;
+    train_plan(&d, o, &rows, &spe);
+    long total = o->max_steps > 0 ? o->max_steps : spe * o->epochs;
+    if (!in && !t->warmup_set) o->warmup_steps = (int)(total / 50);
+    if (!in && t->resume) {
+        if ((st = checkpoint_load(out, m, opt))) goto done;
+        fprintf(stderr, "resuming %s at step %lld of %ld\n", out, opt->t, total);
+    } else if (!in) {
+        gpt2_init_random(m, o->seed);
+    }
+    printf("%s: %zu parameters; %zu documents, %zu tokens -> %ld rows of %d, %ld steps/epoch, "
+           "%ld steps (B %d x accum %d)\n",
+           in ? "finetune" : "pretrain", gpt2_config_num_params(&cfg), d.n, d.n_tok, rows, o->T,
+           spe, total, o->B, o->grad_accum);
+    fflush(stdout);
+    SaveCtx sc = {.path = out, .every = in ? 0 : t->save_every};
+    o->on_step = on_step_save;
+    o->ctx = &sc;
+    TrainStats s;
+    Progress prog;
+    progress_start(&prog, in ? "finetune" : "pretrain", total);
+    st = train_run(m, opt, &d, o, &s, &prog);
+    progress_end(&prog);
+    if (st) goto done;
+    st = in ? gpt2_save_any(m, out) : checkpoint_save(out, m, opt);
+    if (st) goto done;
+    printf("%ld steps, %ld tokens in %.1f s (%.0f tokens/s); loss first %.4f, last epoch %.4f%s\n",
+           s.steps, s.tokens, s.seconds, s.seconds > 0 ? s.tokens / s.seconds : 0.0, s.loss_first,
+           s.loss_last, s.skipped ? " (some steps skipped: non-finite)" : "");
+    if (t->eval) {
+        double l;
+        long n;
+        if ((st = train_eval_loss(m, &ev, o->B, o->T, eot, &l, &n))) goto done;
+        printf("eval %s: loss %.4f, perplexity %.3f (%ld tokens)\n", t->eval, l, exp(l), n);
+    }
+    printf("%s\n", out);
+done:
+    train_docs_release(&d);
+    train_docs_release(&ev);
+    adamw_free(opt);
+    gpt2_free(m);
+    return st;
+}
+
+static int parse_num(const char *s, double lo, double hi, double *v)
+{
+    char *end;
+    *v = strtod(s, &end);
+    return end != s && !*end && *v >= lo && *v <= hi;
+}
+
 int cmd_gpt2(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -227,6 +369,21 @@ int cmd_gpt2(int argc, char **argv)
                                          {"channels", required_argument, 0, 'C'},
                                          {"context", required_argument, 0, 'T'},
                                          {"vocab-size", required_argument, 0, 'W'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"eval", required_argument, 0, 1000},
+                                         {"epochs", required_argument, 0, 1001},
+                                         {"steps", required_argument, 0, 1002},
+                                         {"batch", required_argument, 0, 1003},
+                                         {"seq", required_argument, 0, 1004},
+                                         {"accum", required_argument, 0, 1005},
+                                         {"lr", required_argument, 0, 1006},
+                                         {"lr-final", required_argument, 0, 1007},
+                                         {"warmup", required_argument, 0, 1008},
+                                         {"weight-decay", required_argument, 0, 1009},
+                                         {"max-docs", required_argument, 0, 1010},
+                                         {"max-len", required_argument, 0, 1011},
+                                         {"save-every", required_argument, 0, 1012},
+                                         {"resume", no_argument, 0, 1013},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *vocab = NULL, *prompt = NULL, *kern = "auto";
@@ -235,10 +392,41 @@ int cmd_gpt2(int argc, char **argv)
     int stride = 0, c;
     long v;
     char *end;
+    double x;
+    TrainCli t = {.o = train_opts_default()};
     optind = 2;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "V:k:p:n:t:s:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "V:k:p:n:t:s:d:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'd':
+            if (t.ndata == 16) return cli_usage_error("gpt2", "at most 16 --data files");
+            t.data[t.ndata++] = optarg;
+            break;
+        case 1000: t.eval = optarg; break;
+        case 1013: t.resume = 1; break;
+        case 1001: case 1002: case 1003: case 1004: case 1005: case 1008: case 1010: case 1011:
+        case 1012:
+            if (!parse_num(optarg, c == 1008 || c == 1012 ? 0 : 1, 1e12, &x) || x != (long)x)
+                return cli_usage_error("gpt2", "bad value '%s' for --%s", optarg,
+                                       opts[c - 1000 + 15].name);
+            if (c == 1001) t.o.epochs = (int)x;
+            if (c == 1002) t.o.max_steps = (long)x;
+            if (c == 1003) t.o.B = (int)x;
+            if (c == 1004) t.seq = (int)x;
+            if (c == 1005) t.o.grad_accum = (int)x;
+            if (c == 1008) t.o.warmup_steps = (int)x, t.warmup_set = 1;
+            if (c == 1010) t.max_docs = (long)x;
+            if (c == 1011) t.max_len = (long)x;
+            if (c == 1012) t.save_every = (long)x;
+            break;
+        case 1006: case 1007: case 1009:
+            if (!parse_num(optarg, 0, 10, &x))
+                return cli_usage_error("gpt2", "bad value '%s' for --%s", optarg,
+                                       opts[c - 1000 + 15].name);
+            if (c == 1006) t.o.lr = (float)x, t.lr_set = 1;
+            if (c == 1007) t.o.lr_final = (float)x, t.lr_final_set = 1;
+            if (c == 1009) t.o.adamw.weight_decay = (float)x, t.wd_set = 1;
+            break;
         case 'V': vocab = optarg; break;
         case 'k': kern = optarg; break;
         case 'p': prompt = optarg; break;
@@ -263,7 +451,7 @@ int cmd_gpt2(int argc, char **argv)
                 return cli_usage_error("gpt2", "bad --top-p '%s'", optarg);
             o.greedy = 0;
             break;
-        case 's': o.seed = strtoull(optarg, &end, 10); break;
+        case 's': o.seed = t.o.seed = strtoull(optarg, &end, 10); break;
         case 'S':
             stride = (int)strtol(optarg, &end, 10);
             if (*end || stride < 1) return cli_usage_error("gpt2", "bad --stride '%s'", optarg);
@@ -302,6 +490,14 @@ int cmd_gpt2(int argc, char **argv)
     } else if (!strcmp(sub, "perplexity")) {
         if (nargs < 2) return cli_usage_error("gpt2", "perplexity needs MODEL FILE...");
         st = gpt2_perplexity(args[0], vocab, args + 1, nargs - 1, stride);
+    } else if (!strcmp(sub, "pretrain") || !strcmp(sub, "finetune")) {
+        int pre = sub[0] == 'p';
+        if (nargs != (pre ? 1 : 2))
+            return cli_usage_error("gpt2", pre ? "pretrain needs OUT" : "finetune needs IN OUT");
+        if (!t.ndata) return cli_usage_error("gpt2", "%s needs --data FILE.tok", sub);
+        if (!t.lr_final_set && t.o.lr_final > t.o.lr) t.o.lr_final = t.o.lr;
+        if (pre && !t.o.max_steps && !t.o.epochs) t.o.epochs = 1;
+        st = gpt2_train_cmd(pre ? NULL : args[0], args[pre ? 0 : 1], &cfg, &t);
     } else {
         return cli_usage_error("gpt2", "unknown subcommand '%s'", sub);
     }
