@@ -2,7 +2,7 @@
  * template header included by kernels_avx2.c and kernels_avx512.c after they define AttVec,
  * ATT_VW (lanes), the ATT_* operations used below and ATT_SUFFIX(name). Threads own (b, head)
  * pairs; per pair K (forward) or V (backward) is transposed once into per-thread scratch so that
- * scores vectorise across positions. A head size that is not a multiple of ATT_VW falls back to
+ * scores vectorise across positions, and every output row accumulates in registers. A head size that is not a multiple of ATT_VW falls back to
  * the scalar kernel. Same contract as kernels_scalar's attention (layers.h). */
 #ifndef BIASAMP_KERNELS_ATTENTION_H
 #define BIASAMP_KERNELS_ATTENTION_H
@@ -57,19 +57,19 @@ static inline void att_scores(float *s, const float *x, const float *mt, int hs,
     }
 }
 
-/* y[0..hs) (+)= Σ_{t2 < n} w[t2] · rows[t2] (row stride C3), four rows at a time. */
-static inline AttVec att_wsum(AttVec acc, const float *w, const float *rows, int n, int C3)
+/* acc + Σ_{t2 < n} w[t2] · rows[t2] (one vector of each row; row stride C3), four rows at a time. */
+static inline AttVec att_wsum(AttVec acc, const float *w, const float *rows, int n, size_t C3)
 {
     AttVec a1 = ATT_ZERO(), a2 = ATT_ZERO(), a3 = ATT_ZERO();
     int t2 = 0;
     for (; t2 + 4 <= n; t2 += 4) {
-        const float *r = rows + (size_t)t2 * C3;
+        const float *r = rows + t2 * C3;
         acc = ATT_FMA(ATT_SET1(w[t2]), ATT_LOAD(r), acc);
         a1 = ATT_FMA(ATT_SET1(w[t2 + 1]), ATT_LOAD(r + C3), a1);
         a2 = ATT_FMA(ATT_SET1(w[t2 + 2]), ATT_LOAD(r + 2 * C3), a2);
         a3 = ATT_FMA(ATT_SET1(w[t2 + 3]), ATT_LOAD(r + 3 * C3), a3);
     }
-    for (; t2 < n; t2++) acc = ATT_FMA(ATT_SET1(w[t2]), ATT_LOAD(rows + (size_t)t2 * C3), acc);
+    for (; t2 < n; t2++) acc = ATT_FMA(ATT_SET1(w[t2]), ATT_LOAD(rows + t2 * C3), acc);
     return ATT_ADD(ATT_ADD(acc, a1), ATT_ADD(a2, a3));
 }
 
@@ -118,9 +118,11 @@ static void ATT_SUFFIX(attention_forward)(float *out, float *att, const float *q
     }
 }
 
-/* Per query row t with weights a (zero past t):
- *   datt[t2] = v_t2 · dout_t,  dv_t2 += a[t2] dout_t,  dpre = a (datt - a·datt) scale,
- *   dq_t += Σ_t2 dpre[t2] k_t2,  dk_t2 += dpre[t2] q_t. */
+/* Per (b, head), with A = att and rows t of weights a (zero past t):
+ *   datt[t, t2] = v_t2 · dout_t,  P[t, t2] = a (datt - a·datt) scale   (softmax backward)
+ *   dq_t += Σ_t2 P[t, t2] k_t2                          (row by row, as P is built)
+ *   dv_t2 += Σ_t A[t, t2] dout_t,  dk_t2 += Σ_t P[t, t2] q_t   (column by column afterwards)
+ * so that every output row accumulates in registers; P (T, Tp) lives in per-thread scratch. */
 static void ATT_SUFFIX(attention_backward)(float *dqkv, const float *dout, const float *qkv,
                                            const float *att, int B, int T, int C, int NH)
 {
@@ -133,39 +135,44 @@ static void ATT_SUFFIX(attention_backward)(float *dqkv, const float *dout, const
     KERNELS_OMP(parallel for schedule(static))
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
-        float *vt = kernels_scratch((size_t)hs * Tp + 2 * (size_t)Tp); /* V | a | datt */
-        float *ar = vt + (size_t)hs * Tp, *da = ar + Tp;
+        /* V (hs, Tp) | P (T, Tp) | a row (Tp) | two gathered columns (Tp each) */
+        float *vt = kernels_scratch((size_t)hs * Tp + (size_t)T * Tp + 3 * (size_t)Tp);
+        float *P = vt + (size_t)hs * Tp, *ar = P + (size_t)T * Tp, *wa = ar + Tp, *wp = wa + Tp;
         const float *base = qkv + (size_t)b * T * C3 + h * hs;
+        const float *dbase_out = dout + (size_t)b * T * C + h * hs;
+        const float *A = att + ((size_t)b * NH + h) * T * T;
         float *dbase = dqkv + (size_t)b * T * C3 + h * hs;
         att_transpose(vt, base + 2 * C, T, Tp, hs, C3);
         for (int t = 0; t < T; t++) {
-            const float *a = att + (((size_t)b * NH + h) * T + t) * T; /* (T) */
-            const float *d = dout + ((size_t)b * T + t) * C + h * hs;  /* (hs) */
-            const float *q = base + (size_t)t * C3;                    /* (hs) */
-            float *dq = dbase + (size_t)t * C3;                        /* (hs) */
+            const float *a = A + (size_t)t * T;                   /* (T) */
+            const float *d = dbase_out + (size_t)t * C;           /* (hs) */
+            float *dq = dbase + (size_t)t * C3;                   /* (hs) */
+            float *pr = P + (size_t)t * Tp;                       /* (Tp) */
             int n = t + 1, nb = att_round_up(n);
             for (int t2 = 0; t2 < nb; t2++) ar[t2] = t2 < n ? a[t2] : 0.0f;
-            att_scores(da, d, vt, hs, Tp, nb);
-            for (int t2 = 0; t2 < n; t2++) {
-                float *dv = dbase + (size_t)t2 * C3 + 2 * C;
-                AttVec at = ATT_SET1(ar[t2]);
-                for (int i = 0; i < hs; i += ATT_VW)
-                    ATT_STORE(dv + i, ATT_FMA(at, ATT_LOAD(d + i), ATT_LOAD(dv + i)));
-            }
+            att_scores(pr, d, vt, hs, Tp, nb);
             AttVec sv = ATT_ZERO();
             for (int t2 = 0; t2 < nb; t2 += ATT_VW)
-                sv = ATT_FMA(ATT_LOAD(ar + t2), ATT_LOAD(da + t2), sv);
+                sv = ATT_FMA(ATT_LOAD(ar + t2), ATT_LOAD(pr + t2), sv);
             AttVec vsum = ATT_SET1(ATT_HSUM(sv)), vs = ATT_SET1(scale);
-            for (int t2 = 0; t2 < nb; t2 += ATT_VW) /* dpre, in place of datt */
-                ATT_STORE(da + t2, ATT_MUL(ATT_MUL(ATT_LOAD(ar + t2),
-                                                   ATT_SUB(ATT_LOAD(da + t2), vsum)), vs));
+            for (int t2 = 0; t2 < nb; t2 += ATT_VW)
+                ATT_STORE(pr + t2, ATT_MUL(ATT_MUL(ATT_LOAD(ar + t2),
+                                                   ATT_SUB(ATT_LOAD(pr + t2), vsum)), vs));
             for (int i = 0; i < hs; i += ATT_VW)
-                ATT_STORE(dq + i, att_wsum(ATT_LOAD(dq + i), da, base + C + i, n, C3));
-            for (int t2 = 0; t2 < n; t2++) {
-                float *dk = dbase + (size_t)t2 * C3 + C;
-                AttVec dp = ATT_SET1(da[t2]);
-                for (int i = 0; i < hs; i += ATT_VW)
-                    ATT_STORE(dk + i, ATT_FMA(dp, ATT_LOAD(q + i), ATT_LOAD(dk + i)));
+                ATT_STORE(dq + i, att_wsum(ATT_LOAD(dq + i), pr, base + C + i, n, C3));
+        }
+        for (int t2 = 0; t2 < T; t2++) {
+            int m = T - t2; /* query rows t = t2 .. T-1 see key t2 */
+            for (int j = 0; j < m; j++) {
+                wa[j] = A[(size_t)(t2 + j) * T + t2];
+                wp[j] = P[(size_t)(t2 + j) * Tp + t2];
+            }
+            float *dk = dbase + (size_t)t2 * C3 + C, *dv = dk + C;
+            for (int i = 0; i < hs; i += ATT_VW) {
+                ATT_STORE(dv + i, att_wsum(ATT_LOAD(dv + i), wa, dbase_out + (size_t)t2 * C + i,
+                                           m, C));
+                ATT_STORE(dk + i, att_wsum(ATT_LOAD(dk + i), wp, base + (size_t)t2 * C3 + i, m,
+                                           C3));
             }
         }
     }
