@@ -2,8 +2,8 @@
  * template header included by kernels_avx2.c and kernels_avx512.c after they define AttVec,
  * ATT_VW (lanes), the ATT_* operations used below and ATT_SUFFIX(name). Threads own (b, head)
  * pairs; per pair K (forward) or V (backward) is transposed once into per-thread scratch so that
- * scores vectorise across positions, and every output row accumulates in registers. A head size that is not a multiple of ATT_VW falls back to
- * the scalar kernel. Same contract as kernels_scalar's attention (layers.h). */
+ * scores vectorise across positions, and every output row accumulates in registers. A head size
+ * that is not a multiple of ATT_VW falls back to the scalar kernel. Contract: layers.h. */
 #ifndef BIASAMP_KERNELS_ATTENTION_H
 #define BIASAMP_KERNELS_ATTENTION_H
 
@@ -57,7 +57,7 @@ static inline void att_scores(float *s, const float *x, const float *mt, int hs,
     }
 }
 
-/* acc + Σ_{t2 < n} w[t2] · rows[t2] (one vector of each row; row stride C3), four rows at a time. */
+/* acc + Σ_{t2 < n} w[t2] · rows[t2] (one vector per row, row stride C3), four rows at a time. */
 static inline AttVec att_wsum(AttVec acc, const float *w, const float *rows, int n, size_t C3)
 {
     AttVec a1 = ATT_ZERO(), a2 = ATT_ZERO(), a3 = ATT_ZERO();
