@@ -125,6 +125,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@BIASAMP_BIN=$(abspath $(BIN)) BUILD=$(BUILD) bench/run.sh
 
+# The reproduction report: paper/build/biasamp-report.pdf and its Markdown twin.
+paper: deps
+	@$(MAKE) --no-print-directory all
+	@paper/build.sh $(BIN)
+
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/biasamp/plots \
 	    $(DESTDIR)$(PREFIX)/share/biasamp/configs $(DESTDIR)$(PREFIX)/share/man/man1

@@ -14,6 +14,7 @@ int cmd_tokenizer(int argc, char **argv);
 int cmd_neurons(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
 int cmd_gpt2(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Prints "biasamp <cmd>: <current err message>" and returns err_exit_code(status). */
 int cli_fail(const char *cmd, int status);

@@ -25,6 +25,7 @@ static const Command commands[] = {
     {"gpt2", cmd_gpt2, "GPT-2 models: info, convert (checkpoint/safetensors/llm.c), generate, perplexity"},
     {"corpus", cmd_corpus, "build the paper's data sets from Article-Bias-Prediction"},
     {"neurons", cmd_neurons, "neuron sets for bias and quality, their overlap and distinctness"},
+    {"report", cmd_report, "the generated half of the reproduction report (make paper)"},
     {"help", cmd_help, "show help for biasamp or for a command"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

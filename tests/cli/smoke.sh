@@ -33,7 +33,7 @@ grep_in "$T/out" "^biasamp [0-9]" "--version format"
 expect 2 "no arguments" -- "$BIN"
 expect 2 "unknown command" -- "$BIN" frobnicate
 grep_in "$T/err" "unknown command 'frobnicate'" "unknown command message"
-for c in sim plot tokenizer corpus gpt2 neurons help; do
+for c in sim plot tokenizer corpus gpt2 neurons report help; do
     expect 0 "$c --help" -- "$BIN" $c --help
 done
 expect 0 "help sim" -- "$BIN" help sim
@@ -137,6 +137,15 @@ printf 'not a model at all' >"$T/junk.ckpt"
 expect 2 "gpt2 junk file" -- "$BIN" gpt2 info "$T/junk.ckpt"
 expect 2 "gpt2 missing file" -- "$BIN" gpt2 info "$T/none.ckpt"
 expect 2 "gpt2 bad subcommand" -- "$BIN" gpt2 frobnicate "$T/m.ckpt"
+
+# --- report: numbers and claims from CSVs; absent result sets are "not run" ----------------------
+mkdir -p "$T/rep"
+"$BIN" sim configs/paper-fig10-wmle.ini -s sim.replicates=8 -o "$T/rep/fig10" --no-plot -q
+expect 0 "report" -- "$BIN" report "$T/rep" -o "$T/repout"
+grep_in "$T/repout/claims.md" "Weighted MLE amplifies bias.*agrees" "report claim from Fig. 10"
+grep_in "$T/repout/claims.md" "distinct sets | not run" "report marks absent sets as not run"
+grep_in "$T/repout/results.md" "| 10 | " "report Fig. 10 table"
+expect 2 "report without results" -- "$BIN" report "$T/none" -o "$T/repout2"
 
 # --- corpus error paths ----------------------------------------------------------------------------
 expect 2 "corpus bad mix" -- "$BIN" corpus -s corpus.mix="0.5 0.6" -o "$T/c1"
