@@ -182,7 +182,7 @@ static void section_switches(Report *r)
     static const struct {
         const char *set, *config, *mechanism;
     } rows[] = {
-        {"tilt", "gaussian-tilt-replace", "tilt e^{λx}, replace: bias, no collapse"},
+        {"tilt", "gaussian-tilt-replace", "tilt exp(λx), replace: bias, no collapse"},
         {"selfdens", "gaussian-self-density", "self-density weights: collapse, no bias"},
         {"collapse", "gaussian-replace", "plain MLE, n = 10: collapse from sampling"},
         {"accumulate", "gaussian-tilt-accumulate", "tilt, accumulate: slower, unbounded drift"},
