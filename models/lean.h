@@ -17,13 +17,14 @@ typedef struct LeanOpts {
     uint64_t hash_seed;
     int bigrams;        /* add adjacent-word bigrams */
     int idf;            /* weight by smoothed idf log((1+N)/(1+df)) + 1 */
-    double lambda;      /* L2 strength (objective: mean NLL + lambda/2 ||W||^2) */
+    double lambda;      /* L2 strength (objective: mean NLL + lambda/2 ||W||^2); the default is
+                         * the best of 1e-4, 3e-5, 1e-5, 3e-6, 1e-6 on random/valid */
     int max_iter;       /* L-BFGS iterations */
     double tol;         /* relative decrease of the objective at which to stop */
     int threads;        /* <= 0: OpenMP default */
 } LeanOpts;
 
-#define LEAN_OPTS_DEFAULTS {20, UINT64_C(0x6c65616e), 1, 1, 3e-5, 300, 1e-7, 0}
+#define LEAN_OPTS_DEFAULTS {20, UINT64_C(0x6c65616e), 1, 1, 1e-6, 300, 1e-7, 0}
 
 typedef struct LeanModel LeanModel;
 
