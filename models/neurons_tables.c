@@ -202,6 +202,34 @@ static int tables_check_range(const char *path, const TablesRows *r, int k, cons
     return ERR_OK;
 }
 
+/* The error for a grid cell j (layer-major) that no row fills. */
+static int tables_missing(const char *path, long last, size_t nrows, size_t L, size_t U, size_t j)
+{
+    return err_set(ERR_INVAL,
+                   "%s:%ld: %zu data rows, expected %zu (%zu layers x %zu neurons); "
+                   "no row for layer %zu, neuron_id %zu",
+                   path, last, nrows, L * U, L, U, j / U + 1, j % U + 1);
+}
+
+static int tables_cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The first layer-major cell of the L x U grid that no row names (rows are inside the grid), found
+ * in O(n log n) without an L x U array: for refusing a grid before allocating it. */
+static size_t tables_first_gap(const TablesRows *r, size_t U)
+{
+    size_t *j = xmalloc((r->n + 1) * sizeof *j), gap = 0;
+    for (size_t i = 0; i < r->n; i++)
+        j[i] = (size_t)(r->layer[i] - 1) * U + (size_t)(r->unit[i] - 1);
+    qsort(j, r->n, sizeof *j, tables_cmp_size);
+    for (size_t i = 0; i < r->n && j[i] <= gap; i++) gap = j[i] + 1;
+    free(j);
+    return gap;
+}
+
 /* Places the rows into layer-major slots of the L x U grid: out[k][(layer-1) U + unit-1]. */
 static int tables_place(const char *path, const TablesRows *r, size_t L, size_t U, int nval,
                         double *const *out)
@@ -226,11 +254,7 @@ static int tables_place(const char *path, const TablesRows *r, size_t L, size_t 
         for (int k = 0; k < nval; k++) out[k][j] = r->v[k][i];
     }
     for (size_t j = 0; j < N && !st; j++)
-        if (!seen[j])
-            st = err_set(ERR_INVAL,
-                         "%s:%ld: %zu data rows, expected %zu (%zu layers x %zu neurons); "
-                         "no row for layer %zu, neuron_id %zu",
-                         path, last, r->n, N, L, U, j / U + 1, j % U + 1);
+        if (!seen[j]) st = tables_missing(path, last, r->n, L, U, j);
     free(seen);
     return st;
 }
@@ -260,6 +284,9 @@ int neurons_tables_read(const char *dir, NeuronsTarget t[NEURONS_NTARGET], size_
             }
             if (L * U > (size_t)100 * TABLES_MAX_INDEX)
                 st = err_set(ERR_INVAL, "%s: a %zu x %zu grid is implausibly large", path, L, U);
+            else if (L * U > rows.n) /* every cell needs a row: refuse before allocating the grid */
+                st = tables_missing(path, rows.line[rows.n - 1], rows.n, L, U,
+                                    tables_first_gap(&rows, U));
             for (int k = 0; k < NEURONS_NTARGET && !st; k++) {
                 neurons_target_release(&t[k]);
                 neurons_target_init(&t[k], L * U);

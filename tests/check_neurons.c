@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -412,6 +413,26 @@ START_TEST(test_tables_errors)
                "neuron_id,layer,beta_coefficient,p_value\n1,1,-1.5,0.01\n1,2,2.5,0.2\n"
                "2,1,0.5,0.03\n2,2,1e2,1e-5\n3,1,-3,0.5\n",
                ERR_INVAL, ":6: 5 data rows, expected 6 (2 layers x 3 neurons); no row for layer 2");
+    /* regression (fuzz_neurons_tables): two rows naming a 100 x 10^6 grid asked for 11 GB before
+     * the missing rows were noticed; now refused from the row count, before any allocation. The
+     * address space is capped meanwhile (out of memory is fatal, so the old reader died here). */
+    struct rlimit old_as;
+    int capped = 0;
+#ifndef __SANITIZE_ADDRESS__ /* ASan's shadow mappings do not survive an address-space cap */
+    unsigned long vm_pages = 0;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    if (statm && fscanf(statm, "%lu", &vm_pages) == 1 && getrlimit(RLIMIT_AS, &old_as) == 0) {
+        struct rlimit cap = old_as;
+        cap.rlim_cur = (rlim_t)vm_pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30);
+        capped = (old_as.rlim_max == RLIM_INFINITY || cap.rlim_cur < old_as.rlim_max) &&
+                 setrlimit(RLIMIT_AS, &cap) == 0;
+    }
+    if (statm) fclose(statm);
+#endif
+    expect_bad(REG_B, "neuron_id,layer,beta_coefficient,p_value\n1,1,1,0.5\n1000000,100,1,0.5\n",
+               ERR_INVAL, ":3: 2 data rows, expected 100000000 (100 layers x 1000000 neurons); "
+               "no row for layer 1, neuron_id 2");
+    if (capped) setrlimit(RLIMIT_AS, &old_as);
     expect_bad(PEA_B, "neuron_id,layer,pearson_correlation\n1,1,-0.4\n1,2,0.6\n2,1,0.1\n1,1,0.9\n",
                ERR_INVAL, PEA_B ":5: second row for layer 1, neuron_id 1 (first at line 2)");
     expect_bad(PEA_Q, "neuron_id,layer,pearson_correlation\n1,1,1.5\n", ERR_INVAL,
