@@ -134,6 +134,10 @@ static int st_parse(SafeTensors *st, const char *path, const char *hdr, size_t h
                 st_status = err_set(ERR_INVAL, "%s: __metadata__ is not an object", path);
                 break;
             }
+            if (st->meta_keys) { /* cJSON keeps duplicate keys; the arrays are sized for one */
+                st_status = err_set(ERR_INVAL, "%s: __metadata__ appears twice", path);
+                break;
+            }
             int nm = cJSON_GetArraySize(e);
             st->meta_keys = xcalloc((size_t)nm + 1, sizeof *st->meta_keys);
             st->meta_values = xcalloc((size_t)nm + 1, sizeof *st->meta_values);

@@ -128,6 +128,10 @@ START_TEST(test_malformed)
                "tensor 'a' appears twice");
     expect_bad("{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4, -1, "tensor 'a': no dtype");
     expect_bad("{\"__metadata__\":{\"k\":1}}", 0, -1, "__metadata__ 'k' is not a string");
+    /* regression (fuzz_safetensors): a second, smaller __metadata__ was written past the arrays
+     * sized for the first (heap overflow) */
+    expect_bad("{\"__metadata__\":{\"a\":\"1\",\"b\":\"2\"},\"__metadata__\":{\"c\":\"3\"}}", 0,
+               -1, "__metadata__ appears twice");
     expect_bad("{" T("a", "F32", "[4294967296,4294967296,4294967296]", 0, 4) "}", 4, -1,
                "shape overflows");
 #undef T
