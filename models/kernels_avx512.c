@@ -12,6 +12,8 @@
 #define GEMM_KC 256  /* a (KC, NR) micro-panel of B is 48 KiB (L1/L2); K = B*T = 256: 1 block */
 #define GEMM_MC 256  /* an (MC, KC) block of A is 256 KiB: stays in L2 */
 #define GEMM_NC 2304 /* a (KC, NC) block of B is 2.3 MiB (L2/L3); values tuned on Sapphire Rapids */
+#define GEMM_KC_WIDE_N 8192 /* for N >= this (LM head)... */
+#define GEMM_KC_WIDE 1024   /* ...K up to this is one block */
 #define GEMM_SUFFIX(name) name##_avx512
 #include "kernels_gemm.h"
 

@@ -141,16 +141,29 @@ static inline __attribute__((always_inline)) void gemm_pack(float *restrict dst,
     }
 }
 
-/* The thread-serial blocked product on the sub-problem rows [m0, m1) x columns [n0, n1):
- * B blocks (KC, NC) are packed once per (jc, pc) and stay in L2/L3, A blocks (MC, KC) in L2, and
- * the micro-kernel streams one (KC, NR) micro-panel of B through L1 across a column of MR tiles. */
-static void gemm_block(const Gemm *g, int m0, int m1, int n0, int n1, float *Ap, float *Bp)
+/* K in equal blocks of at most GEMM_KC (multiples of 8), e.g. 384 = 192 + 192 rather than
+ * 256 + 128: the C tile is read and written once per block, so short blocks cost. When C is far
+ * larger than the caches (the LM head's N) and K is short, one block of K avoids re-reading C
+ * from memory; the B micro-panel then streams from L2. Depends on the global shape only, so the
+ * summation order is independent of the thread count. */
+static int gemm_kblock(const Gemm *g)
+{
+    int kmax = GEMM_KC;
+#ifdef GEMM_KC_WIDE_N
+    if (g->N >= GEMM_KC_WIDE_N && g->K <= GEMM_KC_WIDE) kmax = g->K;
+#endif
+    int nkb = (g->K + kmax - 1) / kmax;
+    return ((g->K + nkb - 1) / nkb + 7) & ~7;
+}
+
+/* The thread-serial blocked product on the sub-problem rows [m0, m1) x columns [n0, n1), K in
+ * blocks of kb: B blocks (kb, NC) are packed once per (jc, pc) and stay in L2/L3, A blocks
+ * (MC, kb) in L2, and the micro-kernel streams one (kb, NR) micro-panel of B across a column of
+ * MR tiles. Ap holds MC x kb floats, Bp kb x NC. */
+static void gemm_block(const Gemm *g, int m0, int m1, int n0, int n1, int kb, float *Ap,
+                       float *Bp)
 {
     enum { MR = GEMM_MR, NR = GEMM_NR };
-    /* K in equal blocks of at most GEMM_KC (multiples of 8), e.g. 256 = 128 + 128 rather than
-     * 192 + 64: the C tile is read and written once per block, so short blocks cost. */
-    int nkb = (g->K + GEMM_KC - 1) / GEMM_KC;
-    int kb = ((g->K + nkb - 1) / nkb + 7) & ~7;
     for (int jc = n0; jc < n1; jc += GEMM_NC) {
         int nc = gemm_min(GEMM_NC, n1 - jc);
         for (int pc = 0; pc < g->K; pc += kb) {
@@ -201,7 +214,7 @@ static void gemm_run(const Gemm *g)
             for (int n = 0; n < g->N; n++) g->C[m * g->ldc + n] = g->bias ? g->bias[n] : 0.0f;
         return;
     }
-    int split_n = g->N >= g->M;
+    int split_n = g->N >= g->M, kb = gemm_kblock(g);
     int units = split_n ? (g->N + GEMM_NR - 1) / GEMM_NR : (g->M + GEMM_MR - 1) / GEMM_MR;
     KERNELS_OMP(parallel)
     {
@@ -213,12 +226,12 @@ static void gemm_run(const Gemm *g)
         int u0 = (int)((long long)units * tid / nth);
         int u1 = (int)((long long)units * (tid + 1) / nth);
         if (u0 < u1) {
-            float *Ap = kernels_scratch((size_t)GEMM_MC * GEMM_KC + (size_t)GEMM_KC * GEMM_NC);
-            float *Bp = Ap + (size_t)GEMM_MC * GEMM_KC;
+            float *Ap = kernels_scratch((size_t)GEMM_MC * kb + (size_t)kb * GEMM_NC);
+            float *Bp = Ap + (size_t)GEMM_MC * kb;
             if (split_n)
-                gemm_block(g, 0, g->M, u0 * GEMM_NR, gemm_min(g->N, u1 * GEMM_NR), Ap, Bp);
+                gemm_block(g, 0, g->M, u0 * GEMM_NR, gemm_min(g->N, u1 * GEMM_NR), kb, Ap, Bp);
             else
-                gemm_block(g, u0 * GEMM_MR, gemm_min(g->M, u1 * GEMM_MR), 0, g->N, Ap, Bp);
+                gemm_block(g, u0 * GEMM_MR, gemm_min(g->M, u1 * GEMM_MR), 0, g->N, kb, Ap, Bp);
         }
     }
 }
