@@ -91,6 +91,23 @@ static int st_expect(const char *path, const StTensor *t, int ndim, int64_t d0, 
                    got, (long long)d0, (long long)d1);
 }
 
+/* The file's tensor for layer l of engine tensor i, checked against the shape m's config gives
+ * (m may be a shell without memory: only its config and Vp are read). */
+static int st_tensor_for(const SafeTensors *st, const char *path, const char *prefix,
+                         const Gpt2 *m, int i, int l, const StTensor **out)
+{
+    Gpt2Tensor gt = gpt2_tensor(m, i);
+    int rows, cols;
+    slice_shape(&gt, gpt2_hf_names[i].per_layer, &rows, &cols);
+    char name[ST_NAME_MAX];
+    hf_name(name, sizeof name, prefix, i, l);
+    const StTensor *t = *out = safetensors_find(st, name);
+    if (!t) return err_set(ERR_INVAL, "%s: tensor '%s' is missing", path, name);
+    if (rows == 0) return st_expect(path, t, 1, cols, 0);
+    if (gpt2_hf_names[i].conv1d) return st_expect(path, t, 2, cols, rows); /* Conv1D: [in, out] */
+    return st_expect(path, t, 2, rows, cols);
+}
+
 int gpt2_load_safetensors(Gpt2 **out, const char *path, int B, int T)
 {
     *out = NULL;
@@ -121,8 +138,18 @@ int gpt2_load_safetensors(Gpt2 **out, const char *path, int B, int T)
         err_prefix(s, "%s", path);
         goto done;
     }
-    if ((s = gpt2_alloc(&m, &cfg, B, T))) goto done;
     int L = cfg.num_layers;
+    /* Every tensor present and of its shape before allocating: the header alone (e.g. a thousand
+     * empty "h.N.ln_1.weight") must not make a small file reserve gigabytes. */
+    Gpt2 shell = {.config = cfg};
+    shell.Vp = (cfg.vocab_size + GPT2_VOCAB_PAD - 1) / GPT2_VOCAB_PAD * GPT2_VOCAB_PAD;
+    for (int i = 0; i < GPT2_NTENSORS; i++) {
+        for (int l = 0; l < (gpt2_hf_names[i].per_layer ? L : 1); l++) {
+            const StTensor *t;
+            if ((s = st_tensor_for(st, path, prefix, &shell, i, l, &t))) goto done;
+        }
+    }
+    if ((s = gpt2_alloc(&m, &cfg, B, T))) goto done;
     size_t maxnumel = 0;
     for (int i = 0; i < GPT2_NTENSORS; i++) {
         Gpt2Tensor gt = gpt2_tensor(m, i);
@@ -136,20 +163,8 @@ int gpt2_load_safetensors(Gpt2 **out, const char *path, int B, int T)
         slice_shape(&gt, per_layer, &rows, &cols);
         size_t numel = (size_t)(rows ? rows : 1) * (size_t)cols;
         for (int l = 0; l < (per_layer ? L : 1); l++) {
-            char name[ST_NAME_MAX];
-            hf_name(name, sizeof name, prefix, i, l);
-            const StTensor *t = safetensors_find(st, name);
-            if (!t) {
-                s = err_set(ERR_INVAL, "%s: tensor '%s' is missing", path, name);
-                goto done;
-            }
-            if (rows == 0)
-                s = st_expect(path, t, 1, cols, 0);
-            else if (gpt2_hf_names[i].conv1d)
-                s = st_expect(path, t, 2, cols, rows); /* Conv1D: [in, out] */
-            else
-                s = st_expect(path, t, 2, rows, cols);
-            if (s) goto done;
+            const StTensor *t;
+            if ((s = st_tensor_for(st, path, prefix, m, i, l, &t))) goto done;
             if ((s = safetensors_read_f32(st, t, tmp, 0))) {
                 err_prefix(s, "%s", path);
                 goto done;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -212,6 +213,47 @@ START_TEST(test_safetensors_bad_models)
 }
 END_TEST
 
+/* Regression (fuzz_gpt2_io): 80 kB naming 1024 layers through empty "h.N.ln_1.weight" tensors made
+ * the loader allocate a 7-billion-parameter model (58 GB) before checking any layer tensor. The
+ * tensors are now checked first; the address space is capped meanwhile (out of memory is fatal).
+ */
+START_TEST(test_safetensors_header_cannot_reserve_memory)
+{
+    enum { C = 768, L = 1024 };
+    static float emb[C];
+    static StWriteItem items[2 + L];
+    static char names[L][32];
+    items[0] = (StWriteItem){"wte.weight", emb, 2, {1, C}};
+    items[1] = (StWriteItem){"wpe.weight", emb, 2, {1, C}};
+    for (int l = 0; l < L; l++) {
+        snprintf(names[l], sizeof names[l], "h.%d.ln_1.weight", l);
+        items[2 + l] = (StWriteItem){names[l], emb, 1, {0}};
+    }
+    snprintf(path, sizeof path, "%s/layers.safetensors", dir);
+    ck_assert_int_eq(safetensors_write(path, items, 2 + L, NULL, 0), ERR_OK);
+    struct rlimit old_as;
+    int capped = 0;
+#ifndef __SANITIZE_ADDRESS__ /* ASan's shadow mappings do not survive an address-space cap */
+    unsigned long vm_pages = 0;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    if (statm && fscanf(statm, "%lu", &vm_pages) == 1 && getrlimit(RLIMIT_AS, &old_as) == 0) {
+        struct rlimit cap = old_as;
+        cap.rlim_cur = (rlim_t)vm_pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30);
+        capped = (old_as.rlim_max == RLIM_INFINITY || cap.rlim_cur < old_as.rlim_max) &&
+                 setrlimit(RLIMIT_AS, &cap) == 0;
+    }
+    if (statm) fclose(statm);
+#endif
+    Gpt2 *r = (Gpt2 *)1;
+    int st = gpt2_load_safetensors(&r, path, 1, 1);
+    if (capped) setrlimit(RLIMIT_AS, &old_as);
+    ck_assert_int_eq(st, ERR_INVAL);
+    ck_assert_ptr_null(r);
+    ck_assert_msg(strstr(err_msg(), "tensor 'h.0.ln_1.weight': shape [0], expected [768]"), "%s",
+                  err_msg());
+}
+END_TEST
+
 START_TEST(test_llmc_roundtrip_and_bf16)
 {
     Gpt2 *m = make_model(4), *r;
@@ -308,6 +350,7 @@ Suite *suite_gpt2_io(void)
     tcase_add_test(tc, test_safetensors_roundtrip);
     tcase_add_test(tc, test_original_gpt2_naming);
     tcase_add_test(tc, test_safetensors_bad_models);
+    tcase_add_test(tc, test_safetensors_header_cannot_reserve_memory);
     tcase_add_test(tc, test_llmc_roundtrip_and_bf16);
     tcase_add_test(tc, test_llmc_malformed);
     suite_add_tcase(s, tc);
