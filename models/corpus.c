@@ -492,7 +492,8 @@ int corpus_tokens_read(const char *path, TokenizerIds *out, int *vocab_size)
                      (unsigned long long)version, (unsigned long long)dtype, (unsigned long long)V);
         goto done;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (uint64_t)ftell(f) != 32 + n * dtype) {
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1; /* n * dtype could wrap: divide */
+    if (size < 32 || (uint64_t)(size - 32) % dtype != 0 || (uint64_t)(size - 32) / dtype != n) {
         st = err_set(ERR_INVAL, "%s: header says %llu tokens but the file size disagrees", path,
                      (unsigned long long)n);
         goto done;

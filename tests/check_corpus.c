@@ -331,12 +331,22 @@ START_TEST(test_token_files)
     free(text);
     ck_summary(path_of("summary.csv"), "# vocab=trained here\n", sum); /* newline replaced */
     /* Corrupt files: truncated, bad magic, token out of range. */
+    FILE *f;
     ck_assert_int_eq(truncate(path_of("finetune.tok"), 32 + 2 * 5), 0);
     ck_assert_int_eq(corpus_tokens_read(path_of("finetune.tok"), &ids, NULL), ERR_INVAL);
     ck_assert_ptr_nonnull(strstr(err_msg(), "file size disagrees"));
+    /* regression (fuzz_corpus_tokens): 2^63 tokens of 2 bytes wrapped 32 + n * dtype to the size
+     * of a bare header, and the read loop then failed with ERR_IO */
+    f = fopen(path_of("wrap.tok"), "wb");
+    unsigned char hdr[32] = "BIASTOK";
+    hdr[8] = 1, hdr[12] = 0x2c, hdr[13] = 1, hdr[23] = 0x80, hdr[24] = 2; /* v1, V 300, 2^63, u16 */
+    fwrite(hdr, 1, sizeof hdr, f);
+    fclose(f);
+    ck_assert_int_eq(corpus_tokens_read(path_of("wrap.tok"), &ids, NULL), ERR_INVAL);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "file size disagrees"));
     write_text("x.tok", "NOTATOKENFILE...................");
     ck_assert_int_eq(corpus_tokens_read(path_of("x.tok"), &ids, NULL), ERR_INVAL);
-    FILE *f = fopen(path_of("quality.tok"), "r+b");
+    f = fopen(path_of("quality.tok"), "r+b");
     fseek(f, 32, SEEK_SET);
     fputc(0xff, f), fputc(0xff, f);
     fclose(f);
