@@ -1,0 +1,52 @@
+/* experiment_impl: internal to experiment*.c — the loaded data (planned sets, vocabulary, encoded
+ * articles) and the helpers that turn articles into documents, prompts into generated texts, and
+ * documents into token files. */
+#ifndef BIASAMP_EXPERIMENT_IMPL_H
+#define BIASAMP_EXPERIMENT_IMPL_H
+
+#include <stddef.h>
+
+#include "corpus.h"
+#include "experiment.h"
+#include "generate.h"
+#include "tokenizer.h"
+#include "train.h"
+
+/* One article as the experiment sees it: the title prompt "title: <title>\nbody:" and the body
+ * " <body>" (together corpus_format's document), encoded separately. */
+typedef struct ExpArticle {
+    TokenizerIds title, body;
+    int bias;
+    size_t corpus_index;
+} ExpArticle;
+
+typedef struct ExpData {
+    char root[4096];
+    Corpus *corpus;
+    CorpusPlan plan;
+    int have_plan;
+    Tokenizer *tok;
+    int V, eot;
+    ExpArticle *prompts[2]; /* 0: the balanced fine-tuning set, 1: the center-only set */
+    size_t n_prompts[2];
+    ExpArticle *pre;        /* pretraining articles (when the base is pretrained here) */
+    size_t n_pre;
+} ExpData;
+
+/* Stage message through o->note (printf format). */
+void exp_note(const ExpRunOpts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int exp_data_load(ExpData *d, const ExpConfig *e, const char *dir, const ExpRunOpts *o);
+void exp_data_release(ExpData *d);
+void exp_articles_release(ExpArticle *a, size_t n);
+/* Appends the real document of an article: title prompt + the kept body blocks (data.max_blocks)
+ * + EOT, cut to max_len tokens before the EOT when max_len > 0. */
+void exp_real_doc(TrainDocs *out, const ExpArticle *a, const ExpConfig *e, int eot, size_t max_len);
+/* The paper's protocol on n articles: appends per article the document title prompt + the
+ * concatenated continuations + EOT. */
+int exp_generate(Gen *g, const ExpArticle *arts, size_t n, const ExpConfig *e, int eot,
+                 TrainDocs *out, Progress *prog);
+/* Writes documents as a token file (models/corpus.h format), atomically. */
+int exp_docs_write(const char *path, const TrainDocs *d, int V);
+
+#endif
