@@ -101,4 +101,35 @@ const char *conditions_verdict_name(CondVerdict v);
 const char *conditions_pop_name(CondPop p);
 const char *conditions_mc_name(CondMc m);
 
+/* ---- `biasamp theory`: the whole report into a results folder (conditions_run.c) ---------- */
+
+typedef struct CondRunOpts {
+    const char *dir;       /* results folder (exists) */
+    const struct RunInfo *run; /* metadata for every table */
+    int simulate;          /* run the Monte Carlo replicates (finite n only) */
+    double z;              /* significance threshold in standard errors */
+    int plot;              /* render figures */
+    const char *format;    /* "png" or "svg" */
+    const char *title;
+    int progress;
+} CondRunOpts;
+
+typedef struct CondRunOutput {
+    ConditionReport rep;
+    int simulated;         /* 1 if Monte Carlo ran */
+    McResult mc;
+    double *pop;           /* [G][nmetric] population map */
+    int nforms;
+    struct TheoryApplied *forms;  /* the closed forms that apply */
+    struct TheoryCompare *cmp;    /* [nforms] their comparison with the runs */
+    int figures;
+} CondRunOutput;
+
+/* Checks the conditions, runs the replicates (o->simulate and finite n), compares every
+ * applicable closed form, and writes theory.csv, verdicts.csv, forms.csv and the figures
+ * (trajectory, forms) into o->dir. ERR_IO on write failure (no complete-looking table is left),
+ * ERR_NUMERIC if the population map fails. */
+int conditions_run(const SimSpec *s, const CondRunOpts *o, CondRunOutput *out);
+void conditions_run_release(CondRunOutput *out);
+
 #endif
