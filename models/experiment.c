@@ -359,7 +359,7 @@ static int capture(Gen *g, const Gpt2 *m, const ExpData *d, const ExpConfig *e, 
 {
     size_t n = d->n_prompts[u->ps] < (size_t)e->probe ? d->n_prompts[u->ps] : (size_t)e->probe;
     TrainDocs probe = {0};
-    for (size_t i = 0; i < n; i++) exp_real_doc(&probe, &d->prompts[u->ps][i], e, d->eot, 0);
+    for (size_t i = 0; i < n; i++) exp_real_doc(&probe, &d->prompts[u->ps][i], e, 1, d->eot, 0);
     const int **t = xcalloc(n, sizeof *t);
     int *len = xcalloc(n, sizeof *len);
     for (size_t i = 0; i < n; i++) {
@@ -442,7 +442,7 @@ static int training_docs(TrainDocs *docs, const ExpData *d, const ExpConfig *e, 
     const ExpArticle *arts = d->prompts[u->ps];
     size_t n = d->n_prompts[u->ps];
     if (u->gen == 0) {
-        for (size_t i = 0; i < n; i++) exp_real_doc(docs, &arts[i], e, d->eot, 0);
+        for (size_t i = 0; i < n; i++) exp_real_doc(docs, &arts[i], e, 1, d->eot, 0);
         return ERR_OK;
     }
     char prev[32];
@@ -452,7 +452,7 @@ static int training_docs(TrainDocs *docs, const ExpData *d, const ExpConfig *e, 
     if (st) goto done;
     switch (u->setup) {
     case EXP_ACCUMULATE:
-        for (size_t i = 0; i < n; i++) exp_real_doc(docs, &arts[i], e, d->eot, 0);
+        for (size_t i = 0; i < n; i++) exp_real_doc(docs, &arts[i], e, 1, d->eot, 0);
         for (int k = 0; k < u->gen && !st; k++) {
             TrainDocs s = {0};
             chain_key(prev, sizeof prev, u->setup, k);
@@ -476,7 +476,7 @@ static int training_docs(TrainDocs *docs, const ExpData *d, const ExpConfig *e, 
             }
         gsl_rng_free(r);
         for (size_t i = 0; i < n; i++) {
-            if (real[i]) exp_real_doc(docs, &arts[i], e, d->eot, 0);
+            if (real[i]) exp_real_doc(docs, &arts[i], e, 1, d->eot, 0);
             else train_docs_push_doc(docs, &last, i);
         }
         free(real);
@@ -542,7 +542,7 @@ static int base_prepare(Gpt2 **out, BaseStats *bs, const ExpData *d, const ExpCo
     Gpt2 *m = NULL;
     AdamW *opt = NULL;
     for (size_t i = 0; i < d->n_pre; i++)
-        exp_real_doc(&docs, &d->pre[i], e, d->eot, (size_t)e->base_max_tokens);
+        exp_real_doc(&docs, &d->pre[i], e, 0, d->eot, (size_t)e->base_max_tokens);
     TrainOpts to = train_opts_default();
     to.B = (int)e->base_batch;
     to.T = (int)e->context;

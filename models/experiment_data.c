@@ -172,9 +172,11 @@ static size_t body_keep(const ExpArticle *a, long max_blocks, long block)
     return n;
 }
 
-void exp_real_doc(TrainDocs *out, const ExpArticle *a, const ExpConfig *e, int eot, size_t max_len)
+void exp_real_doc(TrainDocs *out, const ExpArticle *a, const ExpConfig *e, int blocks, int eot,
+                  size_t max_len)
 {
-    size_t nb = body_keep(a, e->max_blocks, e->block), nt = a->title.n, n = nt + nb;
+    size_t nb = blocks ? body_keep(a, e->max_blocks, e->block) : a->body.n, nt = a->title.n;
+    size_t n = nt + nb;
     if (max_len && n > max_len) n = max_len;
     int *t = xmalloc((n + 1) * sizeof *t);
     for (size_t k = 0; k < n; k++) t[k] = k < nt ? a->title.ids[k] : a->body.ids[k - nt];

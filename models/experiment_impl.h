@@ -39,9 +39,11 @@ void exp_note(const ExpRunOpts *o, const char *fmt, ...) __attribute__((format(p
 int exp_data_load(ExpData *d, const ExpConfig *e, const char *dir, const ExpRunOpts *o);
 void exp_data_release(ExpData *d);
 void exp_articles_release(ExpArticle *a, size_t n);
-/* Appends the real document of an article: title prompt + the kept body blocks (data.max_blocks)
- * + EOT, cut to max_len tokens before the EOT when max_len > 0. */
-void exp_real_doc(TrainDocs *out, const ExpArticle *a, const ExpConfig *e, int eot, size_t max_len);
+/* Appends the real document of an article: title prompt + the body + EOT; the body cut to the
+ * kept blocks (data.max_blocks) when `blocks`, the whole cut to max_len tokens before the EOT when
+ * max_len > 0 (pretraining documents: blocks = 0, max_len = base.max_tokens). */
+void exp_real_doc(TrainDocs *out, const ExpArticle *a, const ExpConfig *e, int blocks, int eot,
+                  size_t max_len);
 /* The paper's protocol on n articles: appends per article the document title prompt + the
  * concatenated continuations + EOT. */
 int exp_generate(Gen *g, const ExpArticle *arts, size_t n, const ExpConfig *e, int eot,
