@@ -1,11 +1,12 @@
 /* bench_kernels: matmul forward/backward GFLOP/s of every kernel variant beside OpenBLAS sgemm on
- * GPT-2 124M shapes, all measured in the same run (median of repetitions after a warm-up).
+ * GPT-2 124M shapes, all measured in the same run (median of interleaved repetitions).
  * Usage: bench_kernels [M ...] (default 256 512); BIASAMP_BENCH_SCALAR=0 skips the slow scalar. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -60,40 +61,65 @@ static void blas_backward(const Bufs *b, int M, int K, int N)
     cblas_sgemv(CblasRowMajor, CblasTrans, M, N, 1.0f, b->dout, N, b->ones, 1, 1.0f, b->dbias, 1);
 }
 
-/* Median seconds of one call (dir 0 forward, 1 backward) of variant v. */
-static double time_variant(int v, int dir, const Bufs *b, int M, int K, int N, double budget)
+static void pause_ms(int ms)
+{
+    nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L}, NULL);
+}
+
+/* Seconds of one call (dir 0 forward, 1 backward) of variant v. */
+static double time_once(int v, int dir, const Bufs *b, int M, int K, int N)
 {
     const KernelSet *ks = v < 3 ? kernels_find(var_names[v]) : NULL;
-    /* Let the previous variant's idle threads stop spinning (OpenBLAS workers spin for a while
-     * after each call, OpenMP workers too) so that they do not steal this one's cores. */
-    nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 300000000}, NULL);
-    double t[MAXREP];
-    int reps = 0;
-    double start = now();
-    for (int r = -1; r < MAXREP; r++) { /* r = -1: warm-up (page faults, packing scratch) */
-        double t0 = now();
-        if (v == 3) {
-            if (dir == 0) blas_forward(b, M, K, N);
-            else blas_backward(b, M, K, N);
-        } else if (dir == 0) {
-            ks->matmul_forward(b->out, b->inp, b->weight, b->bias, M, K, N);
-        } else {
-            ks->matmul_backward(b->dinp, b->dweight, b->dbias, b->dout, b->inp, b->weight, M, K, N);
-        }
-        double dt = now() - t0;
-        if (r >= 0) t[reps++] = dt;
-        if (r >= 0 && reps >= 3 && now() - start > budget) break;
-        if (r == -1 && dt > budget) { /* very slow (scalar LM head): one timed run is enough */
-            t[reps++] = dt;
-            break;
-        }
+    double t0 = now();
+    if (v == 3) {
+        if (dir == 0) blas_forward(b, M, K, N);
+        else blas_backward(b, M, K, N);
+    } else if (dir == 0) {
+        ks->matmul_forward(b->out, b->inp, b->weight, b->bias, M, K, N);
+    } else {
+        ks->matmul_backward(b->dinp, b->dweight, b->dbias, b->dout, b->inp, b->weight, M, K, N);
     }
-    qsort(t, reps, sizeof t[0], cmp_double);
-    return t[reps / 2];
+    return now() - t0;
+}
+
+/* Median seconds per variant. The SIMD variants and OpenBLAS run in interleaved rounds, so that
+ * a machine whose load changes treats them alike; a short pause at each switch lets the idle
+ * threads of the previous one stop spinning (OpenBLAS is re-executed with a short spin time, see
+ * main). The slow scalar variant runs apart, timed once or a few times within a budget. */
+static void time_shape(int dir, const Bufs *b, int M, int K, int N, const int *have, double *sec)
+{
+    double t[NVAR][MAXREP];
+    for (int v = 1; v < NVAR; v++)
+        if (have[v]) time_once(v, dir, b, M, K, N); /* warm-up: page faults, packing scratch */
+    for (int r = 0; r < MAXREP; r++)
+        for (int v = 1; v < NVAR; v++) {
+            if (!have[v]) continue;
+            pause_ms(5);
+            t[v][r] = time_once(v, dir, b, M, K, N);
+        }
+    for (int v = 1; v < NVAR; v++) {
+        if (!have[v]) continue;
+        qsort(t[v], MAXREP, sizeof(double), cmp_double);
+        sec[v] = t[v][MAXREP / 2];
+    }
+    if (have[0]) {
+        int reps = 0;
+        double start = now();
+        while (reps < 3 && (reps == 0 || now() - start < 2.0))
+            t[0][reps++] = time_once(0, dir, b, M, K, N);
+        qsort(t[0], reps, sizeof(double), cmp_double);
+        sec[0] = t[0][reps / 2];
+    }
 }
 
 int main(int argc, char **argv)
 {
+    /* OpenBLAS workers spin ~2^28 cycles after each call unless told otherwise at start-up; with
+     * only two cores that would steal the next variant's. Re-execute once with a short spin. */
+    if (!getenv("OPENBLAS_THREAD_TIMEOUT")) {
+        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+        execv("/proc/self/exe", argv);
+    }
     int Ms[8] = {256, 512}, nM = 2;
     if (argc > 1) {
         nM = 0;
@@ -108,9 +134,11 @@ int main(int argc, char **argv)
 #endif
     int have[NVAR] = {do_scalar, kernels_supported(&kernels_avx2),
                       kernels_supported(&kernels_avx512), 1};
-    printf("# matmul GFLOP/s (fwd: 2MNK flops, bwd: 4MNK), median of up to %d runs; threads=%d;"
-           " auto kernels=%s; out = inp (M,K) . W (N,K)^T + b\n",
-           MAXREP, nthreads, kernels_name());
+    double load[1] = {0};
+    getloadavg(load, 1);
+    printf("# matmul GFLOP/s (fwd: 2MNK flops, bwd: 4MNK), median of %d interleaved runs;"
+           " threads=%d; auto kernels=%s; load average %.2f; out = inp (M,K) . W (N,K)^T + b\n",
+           MAXREP, nthreads, kernels_name(), load[0]);
     printf("%5s %5s %6s %3s %8s %8s %8s %8s %8s %8s %8s\n", "M", "K", "N", "dir", "scalar", "avx2",
            "avx512", "openblas", "512/scal", "512/blas", "avx2/blas");
     unsigned seed = 12345u;
@@ -134,12 +162,11 @@ int main(int argc, char **argv)
             fill(b.dout, (size_t)M * N, &seed);
             for (int m = 0; m < M; m++) b.ones[m] = 1.0f;
             for (int dir = 0; dir < 2; dir++) {
-                double gf[NVAR] = {0};
+                double gf[NVAR] = {0}, sec[NVAR] = {0};
                 double flops = (dir ? 4.0 : 2.0) * M * (double)N * K;
+                time_shape(dir, &b, M, K, N, have, sec);
                 for (int v = 0; v < NVAR; v++)
-                    if (have[v])
-                        gf[v] = flops / time_variant(v, dir, &b, M, K, N, v == 0 ? 2.0 : 1.0) /
-                                1e9;
+                    if (have[v]) gf[v] = flops / sec[v] / 1e9;
                 printf("%5d %5d %6d %3s", M, K, N, dir ? "bwd" : "fwd");
                 for (int v = 0; v < NVAR; v++)
                     if (have[v]) printf(" %8.1f", gf[v]);
