@@ -2,8 +2,8 @@
  * included only by kernels_avx2.c and kernels_avx512.c (so it is compiled once per ISA). Before
  * including it a variant defines GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC and GEMM_SUFFIX(name);
  * after it, the micro-kernel gemm_ukernel() declared here. Determinism: each C element is summed
- * by one thread in an order fixed by K and GEMM_KC alone, so results are bitwise identical for any
- * thread count. Packing uses AVX2 only. */
+ * by one thread in an order fixed by the global shape and the block sizes alone, so results are
+ * bitwise identical for any thread count. Packing uses AVX2 only. */
 #ifndef BIASAMP_KERNELS_GEMM_H
 #define BIASAMP_KERNELS_GEMM_H
 
