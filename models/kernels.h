@@ -1,7 +1,8 @@
 /* kernels: the SIMD kernel contract (matmul forward/backward, GELU, softmax, attention, AdamW
- * update) and run-time dispatch.
- * A variant is a const KernelSet table (GSL style); the plain-C scalar reference stays forever and
- * every other variant must match it within float rounding (tests/check_kernels.c). x86-64 only. */
+ * update) and run-time dispatch. A variant is a const KernelSet table (GSL style); the plain-C
+ * scalar reference stays forever and every other variant must match it within float rounding
+ * (tests/check_kernels.c). Each kernel runs its own OpenMP loop (threads own whole output rows or
+ * tiles, no atomics): call it from one thread. x86-64 only. */
 #ifndef BIASAMP_KERNELS_H
 #define BIASAMP_KERNELS_H
 
