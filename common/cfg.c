@@ -95,11 +95,37 @@ static int cfg_parse_bool(const char *s, int *out)
     return 0;
 }
 
+/* What cfg_write cannot write back as it is: a newline (it would split the line), leading or
+ * trailing blanks (libinih strips them), ';' first or after a blank (libinih's inline comment:
+ * "key=;x" reads as ";x", but "key = ;x" as ""). Returns the reason or NULL. */
+static const char *cfg_string_unwritable(const char *s)
+{
+    size_t n = strlen(s);
+    if (n && (isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1])))
+        return "leading or trailing blanks";
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n') return "a newline";
+        if (s[i] == ';' && (i == 0 || isspace((unsigned char)s[i - 1])))
+            return "';' first or after a blank (an inline comment once written as 'key = value')";
+    }
+    return NULL;
+}
+
 int cfg_set_value(Cfg *c, const char *name, const char *value, const char *origin)
 {
     const CfgKey *k = cfg_find(c, name);
     if (!k) return err_set(ERR_INVAL, "%s: unknown key '%s'", origin, name);
     void *field = cfg_field(c, k);
+    /* STRING and DLIST values are checked after parsing for fitting on one line of an effective
+     * config; the field is restored when they do not */
+    union {
+        char s[CFG_STR_MAX];
+        CfgDList l;
+    } saved;
+    size_t fsize = k->type == CFG_STRING  ? CFG_STR_MAX
+                   : k->type == CFG_DLIST ? sizeof(CfgDList)
+                                          : 0;
+    memcpy(&saved, field, fsize);
     switch (k->type) {
     case CFG_INT: {
         long v;
@@ -143,12 +169,17 @@ int cfg_set_value(Cfg *c, const char *name, const char *value, const char *origi
         *(int *)field = idx;
         break;
     }
-    case CFG_STRING:
+    case CFG_STRING: {
         if (strlen(value) >= CFG_STR_MAX)
             return err_set(ERR_INVAL, "%s: %s: value longer than %d bytes", origin, name,
                            CFG_STR_MAX - 1);
+        const char *why = cfg_string_unwritable(value);
+        if (why)
+            return err_set(ERR_INVAL, "%s: %s: '%s' has %s, which a config file cannot hold",
+                           origin, name, value, why);
         strcpy((char *)field, value);
         break;
+    }
     case CFG_DLIST: {
         CfgDList list = {0};
         char buf[CFG_STR_MAX * 2];
@@ -168,6 +199,18 @@ int cfg_set_value(Cfg *c, const char *name, const char *value, const char *origi
         *(CfgDList *)field = list;
         break;
     }
+    }
+    if (fsize) { /* cfg_emit writes "KEY = VALUE" with KEY the part after the section's dot */
+        char text[CFG_LIST_MAX * 32 + CFG_STR_MAX];
+        cfg_format(c, k, text, sizeof text);
+        const char *dot = strchr(name, '.');
+        size_t line = strlen(dot ? dot + 1 : name) + 3 + strlen(text);
+        if (line > CFG_LINE_MAX) {
+            memcpy(field, &saved, fsize);
+            return err_set(ERR_INVAL, "%s: %s: value too long: written back as '%s = ...' it "
+                           "takes %zu bytes, over the %d of a config line", origin, name,
+                           dot ? dot + 1 : name, line, CFG_LINE_MAX);
+        }
     }
     snprintf(c->origin[k - c->keys], CFG_ORIGIN_MAX, "%s", origin);
     return ERR_OK;

@@ -159,6 +159,25 @@ START_TEST(test_overrides)
     ck_assert_ptr_nonnull(strstr(err_msg(), "-s"));
     ck_assert_int_eq(cfg_set(&c, "a.nope=1"), ERR_INVAL);
     ck_assert_int_eq(cfg_set(&c, "novalue"), ERR_INVAL);
+    /* regression (fuzz_cfg): values the effective config could not hold are refused and the
+     * field keeps its value: a list whose canonical form overflows a line (5e-324 is written as
+     * 4.94065645841247e-324), a string with trailing blanks, a newline or an inline comment */
+    char list[200] = "b.list=";
+    for (int i = 0; i < 16; i++) strcat(list, "5e-324 ");
+    ck_assert_int_eq(cfg_set(&c, list), ERR_INVAL);
+    ck_assert_msg(strstr(err_msg(), "-s: b.list: value too long: written back as 'list = ...' "
+                                    "it takes 358 bytes, over the 199"), "%s", err_msg());
+    ck_assert_int_eq(t.list.n, 3);
+    ck_assert_int_eq(cfg_set(&c, "b.list=5e-324"), ERR_OK);
+    ck_assert_int_eq(cfg_set(&c, "b.name=ok "), ERR_INVAL);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "trailing blanks"));
+    ck_assert_int_eq(cfg_set(&c, "b.name=two\nlines"), ERR_INVAL);
+    ck_assert_int_eq(cfg_set(&c, "b.name=a ;b"), ERR_INVAL);
+    ck_assert_int_eq(cfg_set(&c, "b.name=;b"), ERR_INVAL);
+    ck_assert_int_eq(cfg_set(&c, "b.name=a;b"), ERR_OK);
+    char name[220] = "b.name=";
+    memset(name + 7, 'x', 189), name[7 + 189] = '\0'; /* 'name = ' + 189 bytes: 196, fits */
+    ck_assert_int_eq(cfg_set(&c, name), ERR_OK);
     ck_assert_int_eq(cfg_error(&c, "a.n", "too big for %s", "this"), ERR_INVAL);
     ck_assert_str_eq(err_msg(), "-s: a.n: too big for this");
     cfg_release(&c);
