@@ -44,10 +44,13 @@ double gpt2_grad_norm(const Gpt2 *m)
     const float *g = m->grad_memory;
     KERNELS_OMP(parallel for schedule(static))
     for (int k = 0; k < PARTS; k++) {
-        size_t lo = (size_t)k * len, hi = lo + len < n ? lo + len : n;
-        double s = 0.0;
-        for (size_t i = lo; i < hi; i++) s += (double)g[i] * g[i];
-        part[k] = s;
+        size_t lo = (size_t)k * len < n ? (size_t)k * len : n, hi = lo + len < n ? lo + len : n;
+        double s8[8] = {0}; /* eight independent chains, summed in a fixed order */
+        size_t i = lo;
+        for (; i + 8 <= hi; i += 8)
+            for (int j = 0; j < 8; j++) s8[j] += (double)g[i + j] * g[i + j];
+        for (; i < hi; i++) s8[0] += (double)g[i] * g[i];
+        part[k] = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
     }
     double s = 0.0;
     for (int k = 0; k < PARTS; k++) s += part[k];
