@@ -15,6 +15,12 @@ int cmd_neurons(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
 int cmd_gpt2(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_theory(int argc, char **argv);
+int cmd_explore(int argc, char **argv);
+int cmd_lesson(int argc, char **argv);
+int cmd_lean(int argc, char **argv);
+int cmd_quality(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);
 
 /* Prints "biasamp <cmd>: <current err message>" and returns err_exit_code(status). */
 int cli_fail(const char *cmd, int status);

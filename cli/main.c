@@ -20,9 +20,15 @@ static int cmd_help(int argc, char **argv);
 
 static const Command commands[] = {
     {"sim", cmd_sim, "run the weighted-MLE simulator from a config (the theory half)"},
+    {"theory", cmd_theory, "condition verdicts, push and closed forms for a simulator config"},
+    {"explore", cmd_explore, "interactive explorer: set keys, run, plot, compare (scriptable)"},
+    {"lesson", cmd_lesson, "the built-in lessons on bias amplification versus model collapse"},
     {"plot", cmd_plot, "render a CSV table with its gnuplot script (PNG, SVG or terminal)"},
     {"tokenizer", cmd_tokenizer, "GPT-2 byte-level BPE: encode, decode, train a vocabulary"},
-    {"gpt2", cmd_gpt2, "GPT-2 models: info, convert (checkpoint/safetensors/llm.c), generate, perplexity"},
+    {"gpt2", cmd_gpt2, "GPT-2: pretrain, finetune, generate, perplexity, convert (checkpoint/safetensors/llm.c)"},
+    {"lean", cmd_lean, "political-lean classifier: train, eval, classify"},
+    {"quality", cmd_quality, "text quality index (TQI): train, eval, score"},
+    {"experiment", cmd_experiment, "the empirical check: iterative fine-tuning on own output"},
     {"corpus", cmd_corpus, "build the paper's data sets from Article-Bias-Prediction"},
     {"neurons", cmd_neurons, "neuron sets for bias and quality, their overlap and distinctness"},
     {"report", cmd_report, "the generated half of the reproduction report (make paper)"},
@@ -39,7 +45,7 @@ static void usage(FILE *f)
             "run, measure and plot (Wang, Wu et al., 2024, \"Bias Amplification: Language Models\n"
             "as Increasingly Biased Media\").\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'biasamp <command> --help' shows a command's options.\n"
                "Exit codes: 0 ok, 1 runtime failure, 2 usage or bad input.\n");
 }
