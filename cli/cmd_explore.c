@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <editline/readline.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,9 +193,11 @@ static const ExploreCmd explore_cmds[] = {
      "  Set sim.n = inf for the population map alone.\n"},
     {"table", do_table, "[METRIC...]", "the latest run's table of metrics per generation",
      "  Default: bias dispersion. Unknown metrics are listed with the ones the run has.\n"},
-    {"theory", do_theory, "", "the population map's push and bias per generation, closed form",
-     "  Per generation: the bias b_t, the push D_t (the statistic's change), whether they share a\n"
-     "  sign, and the closed form where one is known (paper/theory.md).\n"},
+    {"theory", do_theory, "", "the conditions for amplification: verdicts, push, closed form",
+     "  Per generation of the population map: the bias b_t, the push D_t, its covariance form,\n"
+     "  the sign condition and the closed form; then the necessary and sufficient verdicts\n"
+     "  (paper/theory.md, section 3) and, when the latest run used this config, whether its\n"
+     "  replicates agree.\n"},
     {"plot", do_plot, "[png FILE|svg FILE|term|window] [METRIC...|density|shares]",
      "plot the latest run (terminal; a window with a display; or a file)",
      "  Default metrics: bias dispersion. 'density' draws the snapshots, 'shares' every class.\n"},
@@ -398,6 +401,25 @@ static char **explore_complete(const char *text, int start, int end)
 
 /* ---- entry ----------------------------------------------------------------------------------- */
 
+/* Ctrl-C at the prompt abandons the line (readline returns NULL with this flag set); during a
+ * command it has its default effect, since a run cannot be stopped halfway. */
+static volatile sig_atomic_t explore_interrupted;
+
+static void explore_on_sigint(int sig)
+{
+    (void)sig;
+    explore_interrupted = 1;
+}
+
+static void explore_sigint(int at_prompt)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = at_prompt ? explore_on_sigint : SIG_DFL;
+    sigaction(SIGINT, &sa, NULL);
+}
+
 static void explore_help(void)
 {
     printf("usage: biasamp explore [options] [CONFIG.ini]\n\n"
@@ -492,7 +514,14 @@ int cmd_explore(int argc, char **argv)
     for (;;) {
         char *text;
         if (e.interactive) {
+            explore_interrupted = 0;
+            explore_sigint(1);
             text = readline("explore> ");
+            explore_sigint(0);
+            if (!text && explore_interrupted) {
+                printf("\n");
+                continue;
+            }
             if (!text) {
                 printf("\n");
                 break;

@@ -103,8 +103,9 @@ int explore_plot(Explore *e, int argc, char **argv);
  * config.ini, the tables and the figures. */
 int explore_save(Explore *e, const char *dir);
 
-/* `theory`: what the population map says about the push (increments of the statistic), the
- * closed form where one is known, and the condition verdicts when sim/conditions.h exists. */
+/* `theory`: sim/conditions' verdicts on the current config (necessary, sufficient, the population
+ * trajectory, collapse) with b_t and Delta_t per generation, and the Monte Carlo agreement when
+ * the latest run used this config. */
 int explore_theory(Explore *e);
 
 /* Removes a folder tree that this session made (inside e->tmp or a lesson's folder). */

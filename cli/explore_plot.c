@@ -1,6 +1,6 @@
 /* explore_plot: the explorer's `plot`, `save` and `theory`. Plots of the latest run are drawn from
  * the tables sim_run wrote, by plots/explore_*.gp: text in the terminal by default, a window when a
- * display is there, or a PNG/SVG file. */
+ * display is there, or a PNG/SVG file. `theory` prints sim/conditions' verdicts. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conditions.h"
 #include "err.h"
 #include "explore.h"
 #include "paths.h"
 #include "plot.h"
-#include "theory.h"
 
 /* "run 3: gaussian, tilt, replace, n = 1000" */
 static void plot_title(const ExploreRun *r, char *buf, size_t n)
@@ -119,57 +119,86 @@ int explore_save(Explore *e, const char *dir)
     return ERR_OK;
 }
 
-/* What the population map says, generation by generation: the bias b_t, the increment of the
- * statistic (the push Delta_t = phi(theta_t) - phi(theta_{t-1}), from the pretrained model at
- * t = 0), and the closed form where sim/theory knows one. Data, not verdicts: the condition
- * checker is sim/conditions (issue 4). */
+/* 1 if run r was made with the session's current config. */
+static int run_is_current(const Explore *e, const ExploreRun *r)
+{
+    if (!r || r->nkeys != e->cfg.nkeys) return 0;
+    for (int i = 0; i < r->nkeys; i++) {
+        char buf[EXPLORE_VAL_MAX];
+        cfg_format(&e->cfg, &e->cfg.keys[i], buf, sizeof buf);
+        if (strcmp(buf, r->vals[i])) return 0;
+    }
+    return 1;
+}
+
+/* Generations to print: all when few, else about a dozen evenly spaced and the last. */
+static int theory_show(int g, int G)
+{
+    int step = G <= 13 ? 1 : (G + 11) / 12;
+    return g % step == 0 || g == G - 1;
+}
+
+/* The framework's conditions (sim/conditions.h) on the current config: the population map's
+ * bias b_t and push Delta_t per generation, the covariance form where it is exact, the closed
+ * form where one is known, the necessary and sufficient verdicts; and, when the latest run used
+ * this config at a finite n, whether its Monte Carlo replicates agree (z = 3 standard errors). */
 int explore_theory(Explore *e)
 {
     SimSpec s;
     int st = explore_spec(e, &s);
     if (st) return st;
-    int G = s.generations, M = s.nmetric, cs = s.col[LOOP_M_STAT], cb = s.col[LOOP_M_BIAS];
-    double *pop = calloc((size_t)G * (size_t)M, sizeof *pop), row[LOOP_METRIC_MAX];
-    if (!pop) return err_set(ERR_RUNTIME, "out of memory");
-    if ((st = loop_population(&s, pop))) {
-        free(pop);
-        return st;
-    }
-    FitInfo fi = {1, 0};
-    loop_metrics(&s, s.theta_pre, &fi, INFINITY, INFINITY, row);
-    double prev = row[cs], th[DIST_PARAM_MAX];
-    int closed = theory_closed_form(&s, 0, th), agree = 0, ncmp = 0, same_sign = 0, nsign = 0;
-    double maxdiff = 0;
-    printf("population map (n = inf), statistic %s, truth %.6g, pretrained %.6g\n",
-           loop_statistic_names[s.statistic], s.truth_stat, prev);
-    printf("  %4s %14s %14s %8s%s\n", "gen", "bias b_t", "push D_t", "signs", closed ?
-           "   closed-form stat" : "");
+    ConditionReport r;
+    if ((st = conditions_check(&s, &r))) return st;
+    const ExploreRun *run = e->runs[0];
+    int mc = run && run->out.sampled && run_is_current(e, run);
+    if (mc) conditions_compare(&s, &run->out.mc, 3, &r);
+    int G = r.generations;
+    printf("statistic %s, truth %.6g; population map (n = inf), |x| <= %.2g counts as 0\n",
+           loop_statistic_names[s.statistic], s.truth_stat, r.tol);
+    printf("  %4s %13s %12s %13s %5s %13s", "gen", "bias b_t", "push D_t", "Cov/E[w]+pull",
+           "sign", "b_t closed");
+    if (mc) printf(" | %13s %9s", "b_t MC", "+-SE");
+    printf("\n");
     for (int g = 0; g < G; g++) {
-        double stat = pop[(size_t)g * M + cs], b = pop[(size_t)g * M + cb], d = stat - prev;
-        const char *sg = (b == 0 || d == 0 || !isfinite(b * d)) ? "-" : (b * d > 0 ? "same" : "opp");
-        if (b != 0 && d != 0 && isfinite(b * d)) nsign++, same_sign += b * d > 0;
-        printf("  %4d %+14.6g %+14.6g %8s", g, b, d, sg);
-        if (closed && theory_closed_form(&s, g, th)) {
-            loop_metrics(&s, th, &fi, INFINITY, INFINITY, row);
-            printf("   %16.8g", row[cs]);
-            double diff = fabs(row[cs] - stat);
-            maxdiff = diff > maxdiff ? diff : maxdiff;
-            ncmp++;
-            agree += diff <= 1e-6 * (1 + fabs(stat));
-        }
+        if (!theory_show(g, G)) continue;
+        const CondGen *c = &r.gen[g];
+        double cov = r.cov_form ? c->delta_cov : c->push + c->pull;
+        /* what the checker counts as 0 is printed as 0 */
+        printf("  %4d %+13.6g %+12.5g %13.5g %5s %13.6g", g, fabs(c->bias) <= r.tol ? 0 : c->bias,
+               fabs(c->delta) <= r.tol ? 0 : c->delta, fabs(cov) <= r.tol ? 0 : cov,
+               c->sign_ok ? "ok" : "x", c->bias_closed);
+        if (mc)
+            printf(" | %+13.6g %9.2g", explore_mc(run, "bias", g, MC_MEAN),
+                   explore_mc(run, "bias", g, MC_SE));
         printf("\n");
-        prev = stat;
     }
-    printf("  the push has the bias's sign in %d of %d generations where both are non-zero\n",
-           same_sign, nsign);
-    if (closed)
-        printf("  closed form (sim/theory): agrees with the quadrature to 1e-6 in %d of %d "
-               "generations (largest difference %.2g)\n", agree, ncmp, maxdiff);
-    else
-        printf("  closed form: none known for this config\n");
-    printf("condition verdicts (necessary / sufficient): not available in this build; they come "
-           "from sim/conditions.h (issue 4), which has not landed yet\n");
-    free(pop);
+    printf("covariance form: %s\n", r.cov_note);
+    printf("necessary  (the map moves the statistic, D_t != 0): %s (source: %s)\n",
+           conditions_verdict_name(r.necessary), r.source);
+    printf("sufficient (D_t != 0 and D_t b_t >= 0 in every generation): %s",
+           conditions_verdict_name(r.sufficient));
+    if (r.first_break >= 0) printf(", first fails at generation %d", r.first_break);
+    printf("\npopulation map: %s", conditions_pop_name(r.pop));
+    if (r.pop == COND_POP_BOUNDED) printf(" (fixed point %.6g)", r.b_limit);
+    double b0 = r.gen[0].bias, bl = r.gen[G - 1].bias;
+    printf("; b_0 = %.6g, b_%d = %.6g\n", fabs(b0) <= r.tol ? 0 : b0, G - 1,
+           fabs(bl) <= r.tol ? 0 : bl);
+    printf("collapse: the dispersion %s (D_%d / D* = %.4g)%s\n",
+           r.collapse ? "falls" : "does not fall", G - 1, r.disp_ratio,
+           r.well_specified ? "" : "; misspecified family (data and model differ)");
+    if (mc) {
+        const CondMcSummary *m = &r.mcs;
+        printf("simulation (%s, %ld replicates): %s; drift b_%d - b_0 = %+.4g +- %.2g -> %s\n",
+               run->label, m->replicates, conditions_mc_name(r.mc), G - 1, m->drift,
+               m->drift_se,
+               r.agrees == 1 ? "agrees with the theory"
+               : r.agrees == 0 ? "DISAGREES with the theory"
+                               : "no population verdict to compare");
+    } else {
+        printf("simulation: %s\n", s.n == 0 ? "none at n = inf"
+                                   : "'run' this config first to compare its replicates");
+    }
+    conditions_release(&r);
     return ERR_OK;
 }
 

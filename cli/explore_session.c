@@ -189,13 +189,19 @@ static void run_describe(const SimSpec *s, char *buf, size_t n)
         snprintf(buf + k, n - (size_t)k, ", n = inf");
 }
 
+/* A bias of the population map that is zero up to rounding, shown as 0 (1e-17 reads as noise). */
+static double tidy_bias(const SimSpec *s, double b)
+{
+    return fabs(b) < 1e-12 * fmax(1, fabs(s->truth_stat)) ? 0.0 : b;
+}
+
 /* "bias +0.0714 -> +0.1 (generations 0..10); dispersion 0.175 -> 0.00685" */
 static void print_trend(const ExploreRun *r, const double *pop)
 {
     const SimSpec *s = &r->spec;
     int G = s->generations, M = s->nmetric, cb = s->col[LOOP_M_BIAS],
         cd = s->col[LOOP_M_DISPERSION];
-    double b0 = pop[cb], b1 = pop[(size_t)(G - 1) * M + cb];
+    double b0 = tidy_bias(s, pop[cb]), b1 = tidy_bias(s, pop[(size_t)(G - 1) * M + cb]);
     double d0 = pop[cd], d1 = pop[(size_t)(G - 1) * M + cd];
     printf("bias %+.4g -> %+.4g, dispersion %.4g -> %.4g (generations 0..%d)", b0, b1, d0, d1,
            G - 1);
@@ -339,7 +345,8 @@ int explore_table(const Explore *e, const ExploreRun *r, char **metrics, int nme
         int g = rows[j];
         printf("  %4d", g);
         for (int i = 0; i < nmetrics; i++) {
-            printf(" |%15.6g", explore_pop(r, metrics[i], g));
+            double v = explore_pop(r, metrics[i], g);
+            printf(" |%15.6g", strcmp(metrics[i], "bias") ? v : tidy_bias(&r->spec, v));
             if (mc)
                 printf(" %19.6g %9.2g", explore_mc(r, metrics[i], g, MC_MEAN),
                        explore_mc(r, metrics[i], g, MC_SE));
