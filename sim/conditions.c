@@ -270,10 +270,14 @@ static void cond_shape(ConditionReport *r)
     if (G < 3) return;
     double d1 = g[G - 2].delta, d0 = g[G - 3].delta;
     if (fabs(d1) <= tol || fabs(d0) <= tol) return;
+    /* the limit extrapolated from the last two ratios must agree (it drifts by ~1/t relative
+     * for harmonic growth, which is unbounded) */
     double r1 = d2 / d1, r0 = d1 / d0;
-    if (r1 > 0 && r1 < 0.99 && fabs(r1 - r0) <= 0.01 * (1 - r1)) {
+    if (!(r1 > 0 && r1 < 0.99 && r0 > 0 && r0 < 0.99)) return;
+    double L1 = g[G - 1].bias + d2 / (1 - r1), L0 = g[G - 2].bias + d1 / (1 - r0);
+    if (fabs(L1 - L0) <= 1e-3 * fmax(fabs(L1), tol)) {
         r->pop = COND_POP_BOUNDED;
-        r->b_limit = g[G - 1].bias + d2 / (1 - r1);
+        r->b_limit = L1;
     }
 }
 

@@ -178,7 +178,7 @@ void theory_compare(const SimSpec *s, const TheoryApplied *ap, const double *pop
         if (!isfinite(c->pop[g])) return;
         c->pop_err = c->pop[g] - c->pred[g];
         double scale = fmax(fabs(c->pred[g]), s->truth_sd > 0 ? s->truth_sd : 1);
-        c->agrees = fabs(c->pop_err) <= (f->exact ? 1e-6 : 1e-3) * scale;
+        c->agrees = fabs(c->pop_err) <= (f->exact ? 1e-6 : 0.05) * scale;
     } else if (isfinite(c->mc[g])) {
         double se = c->mc_se[g];
         double d = c->mc[g] - c->pred[g];

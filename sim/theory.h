@@ -95,7 +95,7 @@ typedef struct TheoryCompare {
 
 /* Compares an applied form with a population table pop ([G][nmetric], may be NULL) and a Monte
  * Carlo result (may be NULL). zmax: agreement threshold in standard errors; population forms
- * agree within 1e-6 relative (1e-3 when the form is approximate). Release with
+ * agree within 1e-6 relative (5 % when the form is approximate: O(delta^2) effects). Release with
  * theory_compare_release. */
 void theory_compare(const SimSpec *s, const TheoryApplied *ap, const double *pop,
                     const McResult *mc, double zmax, TheoryCompare *c);

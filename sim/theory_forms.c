@@ -604,15 +604,12 @@ static double ev_preserve_density_limit(const double *a, int na, double t)
  * m = 0, n0 = k to delta H_{r+1} (biasamp's accumulate). Rounds r = t - 1. */
 static double ev_taori(const double *a, int na, double t)
 {
-    double n0 = a[0], m = a[1], k = a[2], d = a[3], sum = 0;
+    double n0 = a[0], m = a[1], k = a[2], d = a[3], sum = 0, prod = 1;
     long r = (long)floor(t) - 1;
-    for (long i = r; i >= 1; i--) {
-        double ni = n0 + (double)i * (m + k), prod = 1;
-        for (long j = i + 1; j <= r; j++) {
-            double nj = n0 + (double)j * (m + k);
-            prod *= (nj - m) / nj;
-        }
+    for (long i = r; i >= 1; i--) { /* prod = prod_{j=i+1}^r (n_j - m)/n_j */
+        double ni = n0 + (double)i * (m + k);
         sum += k / ni * prod;
+        prod *= (ni - m) / ni;
     }
     return d * (1 + sum);
 }
