@@ -766,11 +766,15 @@ static void figures(const char *dir, const ExpConfig *e, const ExpData *d, const
         exp_note(o, "gnuplot not found: no figures");
         return;
     }
-    char ref[4200], gen[4200], art[4200], out[4300];
-    if (e->reference[0]) snprintf(ref, sizeof ref, "%s/published_summary.csv", e->reference);
-    else snprintf(ref, sizeof ref, "%s/paper-reference/published_summary.csv", d->root);
-    int have_ref = file_exists(ref);
-    if (!have_ref) exp_note(o, "no published reference at %s: figures without the paper's curves", ref);
+    char refdir[4200], ref[4300], refart[4400], gen[4200], art[4200], out[4300];
+    if (e->reference[0]) snprintf(refdir, sizeof refdir, "%s", e->reference);
+    else snprintf(refdir, sizeof refdir, "%s/paper-reference", d->root);
+    snprintf(ref, sizeof ref, "%s/published_summary.csv", refdir);
+    snprintf(refart, sizeof refart, "%s/Bias_Performance_and_Generation_Quality/"
+             "Synthetic_Generation_Quality.csv", refdir);
+    int have_ref = file_exists(ref), have_art = file_exists(refart);
+    if (!have_ref)
+        exp_note(o, "no published reference at %s: figures without the paper's curves", ref);
     snprintf(gen, sizeof gen, "%s/generations.csv", dir);
     snprintf(art, sizeof art, "%s/articles.csv", dir);
     static const char *const scripts[] = {"experiment_shares", "experiment_quality",
@@ -778,8 +782,9 @@ static void figures(const char *dir, const ExpConfig *e, const ExpData *d, const
     const char *fmt = expcfg_formats[e->plot_format];
     for (int k = 0; k < 4; k++) {
         snprintf(out, sizeof out, "%s/%s.%s", dir, scripts[k], fmt);
-        const char *args[3] = {k == 3 ? art : gen, out, ref};
-        int st = plot_render(scripts[k], args, have_ref && k < 3 ? 3 : 2, have_ref && k < 3 ? 3 : 2);
+        int with = k < 3 ? have_ref : have_art;
+        const char *args[3] = {k == 3 ? art : gen, out, k == 3 ? refart : ref};
+        int st = plot_render(scripts[k], args, with ? 3 : 2, with ? 3 : 2);
         if (st) exp_note(o, "figure %s: %s", scripts[k], err_msg());
     }
 }
