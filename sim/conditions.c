@@ -414,6 +414,10 @@ void conditions_compare(const SimSpec *s, const McResult *mc, double z, Conditio
     default: expect = COND_MC_NOT_RUN;
     }
     r->agrees = expect == COND_MC_NOT_RUN ? -1 : expect == r->mc;
+    /* a mixed trajectory: the simulation agrees when its net drift has the population's sign */
+    double pd = bl - r->gen[0].bias;
+    if (r->pop == COND_POP_MIXED && fabs(pd) > r->tol && isfinite(m->drift))
+        r->agrees = cond_sig((pd > 0 ? 1 : -1) * m->drift, m->drift_se, z);
 }
 
 void conditions_release(ConditionReport *r)

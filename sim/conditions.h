@@ -77,7 +77,9 @@ typedef struct ConditionReport {
     CondMc mc;
     CondMcSummary mcs;
     double z;               /* significance threshold in standard errors */
-    int agrees;             /* 1 agree, 0 disagree, -1 not compared */
+    int agrees;             /* 1 agree, 0 disagree, -1 not compared; a mixed population
+                             * trajectory agrees when the Monte Carlo net drift b_{G-1} - b_0 is
+                             * significant with the population's sign */
 } ConditionReport;
 
 /* The population verdicts of spec s (prepared by simcfg_spec). ERR_NUMERIC when the population
