@@ -26,9 +26,10 @@ static double now_s(void)
 
 static char **synthetic(size_t n, int **y)
 {
-    static const char *const w[] = {"the", "senator", "said", "that", "taxes", "would", "rise",
-                                    "border", "climate", "report", "officials", "on", "a", "new",
-                                    "plan", "voters", "election", "court", "policy", "week"};
+    static const char *const w[] = {"the",       "senator",  "said",   "that",    "taxes",
+                                    "would",     "rise",     "border", "climate", "report",
+                                    "officials", "on",       "a",      "new",     "plan",
+                                    "voters",    "election", "court",  "policy",  "week"};
     gsl_rng *r = rng_stream_alloc(rng_pcg64, 1, RNG_PURPOSE_DATA_SPLIT, 0);
     char **t = malloc(n * sizeof *t);
     *y = malloc(n * sizeof **y);
@@ -86,15 +87,17 @@ int main(void)
            "%.3f s each (%d evaluations)\n",
            o.hash_bits, info.featurize_s, (double)n / info.featurize_s, info.iters,
            info.train_s / info.iters, info.evals);
-    double (*p)[3] = malloc(n * sizeof *p);
+    double(*p)[3] = malloc(n * sizeof *p);
     double t1 = 0, tT = 0;
     for (int pass = 0; pass < 2; pass++) {
         int th = pass ? T : 1;
         double t0 = now_s();
         lean_predict_batch(m, (const char *const *)texts, n, p, th);
         double dt = now_s() - t0;
-        if (pass) tT = dt;
-        else t1 = dt;
+        if (pass)
+            tT = dt;
+        else
+            t1 = dt;
         printf("lean_predict_batch, %d thread(s): %.0f texts/s, %.1f MB/s\n", th, (double)n / dt,
                (double)bytes / 1e6 / dt);
     }
@@ -116,10 +119,12 @@ int main(void)
         t0 = now_s();
         quality_score_batch(q, (const char *const *)texts, n, QUALITY_EXPECTED, tqi, th);
         double dt = now_s() - t0;
-        if (pass) tT = dt;
-        else t1 = dt;
-        printf("quality_score_batch, %d thread(s): %.0f texts/s, %.1f MB/s\n", th,
-               (double)n / dt, (double)bytes / 1e6 / dt);
+        if (pass)
+            tT = dt;
+        else
+            t1 = dt;
+        printf("quality_score_batch, %d thread(s): %.0f texts/s, %.1f MB/s\n", th, (double)n / dt,
+               (double)bytes / 1e6 / dt);
     }
     printf("TQI speed-up on %d threads: %.2fx\n", T, t1 / tT);
     free(p), free(tqi);

@@ -67,8 +67,8 @@ static int parse_list(const char *s, double *v, int max)
 static void print_metrics(const char *name, const LeanMetrics *mt)
 {
     printf("%s: n=%zu macro_f1=%.4f accuracy=%.4f\n", name, mt->n, mt->macro_f1, mt->accuracy);
-    printf("  %-8s %9s %7s %7s   confusion (rows true, columns predicted)\n", "class",
-           "precision", "recall", "f1");
+    printf("  %-8s %9s %7s %7s   confusion (rows true, columns predicted)\n", "class", "precision",
+           "recall", "f1");
     for (int k = 0; k < 3; k++)
         printf("  %-8s %9.4f %7.4f %7.4f   %6ld %6ld %6ld\n", class_names[k], mt->precision[k],
                mt->recall[k], mt->f1[k], mt->confusion[k][0], mt->confusion[k][1],
@@ -77,15 +77,21 @@ static void print_metrics(const char *name, const LeanMetrics *mt)
 
 static int train_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},       {"data", required_argument, 0, 'd'},
-        {"split", required_argument, 0, 's'},     {"exclude", required_argument, 0, 'x'},
-        {"max", required_argument, 0, 'n'},       {"lambda", required_argument, 0, 'l'},
-        {"tune", required_argument, 0, 't'},      {"hash-bits", required_argument, 0, 'b'},
-        {"no-bigrams", no_argument, 0, 'B'},      {"no-idf", no_argument, 0, 'I'},
-        {"max-iter", required_argument, 0, 'i'},  {"tol", required_argument, 0, 'T'},
-        {"threads", required_argument, 0, 'j'},   {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"split", required_argument, 0, 's'},
+                                         {"exclude", required_argument, 0, 'x'},
+                                         {"max", required_argument, 0, 'n'},
+                                         {"lambda", required_argument, 0, 'l'},
+                                         {"tune", required_argument, 0, 't'},
+                                         {"hash-bits", required_argument, 0, 'b'},
+                                         {"no-bigrams", no_argument, 0, 'B'},
+                                         {"no-idf", no_argument, 0, 'I'},
+                                         {"max-iter", required_argument, 0, 'i'},
+                                         {"tol", required_argument, 0, 'T'},
+                                         {"threads", required_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     LeanOpts o = LEAN_OPTS_DEFAULTS;
     const char *out = NULL, *data = NULL, *split = "random", *exclude = NULL, *tune = NULL;
     long max = 0, v;
@@ -130,28 +136,30 @@ static int train_main(int argc, char **argv)
             o.threads = (int)v;
             break;
         case 'h':
-            printf("usage: biasamp lean train -o MODEL [options]\n\n"
-                   "Trains on SPLIT/train of Article-Bias-Prediction (title + body of each article)\n"
-                   "minus the --exclude IDs, and saves MODEL. With --tune, one model per lambda is\n"
-                   "fitted (warm-started, largest first) and the best macro-F1 on SPLIT/valid kept.\n\n"
-                   "options:\n"
-                   "  -o, --out MODEL        model file to write (required)\n"
-                   "  -d, --data ROOT        data root holding abp/ (default $BIASAMP_DATA or\n"
-                   "                         ../shared/data)\n"
-                   "  -s, --split NAME       random (default) or media\n"
-                   "  -x, --exclude FILE     article IDs to leave out, one per line (e.g. the\n"
-                   "                         finetune.ids and finetune_center.ids of biasamp corpus)\n"
-                   "  -n, --max N            use at most N training (and validation) articles\n"
-                   "  -l, --lambda X         L2 strength (default %g)\n"
-                   "  -t, --tune LIST        comma-separated lambdas to choose from on SPLIT/valid\n"
-                   "  -b, --hash-bits B      2^B feature buckets (default %d)\n"
-                   "      --no-bigrams       unigrams only\n"
-                   "      --no-idf           no idf weighting\n"
-                   "  -i, --max-iter N       L-BFGS iterations (default %d)\n"
-                   "  -T, --tol X            stop at this relative decrease (default %g)\n"
-                   "  -j, --threads N        threads (default: all; the model does not depend on it)\n"
-                   "  -h, --help             this help\n",
-                   o.lambda, o.hash_bits, o.max_iter, o.tol);
+            printf(
+                "usage: biasamp lean train -o MODEL [options]\n\n"
+                "Trains on SPLIT/train of Article-Bias-Prediction minus the --exclude IDs (each\n"
+                "article as 'title: <title>\\nbody: <body>', the fine-tuning format) and saves\n"
+                "MODEL. With --tune, one model per lambda is fitted (warm-started, largest first)\n"
+                "and the one with the best macro-F1 on SPLIT/valid kept.\n\n"
+                "options:\n"
+                "  -o, --out MODEL        model file to write (required)\n"
+                "  -d, --data ROOT        data root holding abp/ (default $BIASAMP_DATA or\n"
+                "                         ../shared/data)\n"
+                "  -s, --split NAME       random (default) or media\n"
+                "  -x, --exclude FILE     article IDs to leave out, one per line (e.g. the\n"
+                "                         finetune.ids and finetune_center.ids of biasamp corpus)\n"
+                "  -n, --max N            use at most N training (and validation) articles\n"
+                "  -l, --lambda X         L2 strength (default %g)\n"
+                "  -t, --tune LIST        comma-separated lambdas to choose from on SPLIT/valid\n"
+                "  -b, --hash-bits B      2^B feature buckets (default %d)\n"
+                "      --no-bigrams       unigrams only\n"
+                "      --no-idf           no idf weighting\n"
+                "  -i, --max-iter N       L-BFGS iterations (default %d)\n"
+                "  -T, --tol X            stop at this relative decrease (default %g)\n"
+                "  -j, --threads N        threads (default: all; the model does not depend on it)\n"
+                "  -h, --help             this help\n",
+                o.lambda, o.hash_bits, o.max_iter, o.tol);
             return 0;
         default:
             return cli_usage_error("lean", "train: unknown or incomplete option '%s'",
@@ -159,12 +167,15 @@ static int train_main(int argc, char **argv)
         }
     }
     if (!out) return cli_usage_error("lean", "train: --out MODEL is required");
-    if (optind < argc) return cli_usage_error("lean", "train: unexpected argument '%s'", argv[optind]);
+    if (optind < argc)
+        return cli_usage_error("lean", "train: unexpected argument '%s'", argv[optind]);
     if (tune && !(nl = parse_list(tune, lambdas, 32)))
         return cli_usage_error("lean", "train: --tune needs 1..32 comma-separated numbers >= 0");
     char root[4096], tr_name[32], va_name[32];
-    if (data) snprintf(root, sizeof root, "%s", data);
-    else paths_data_root(root, sizeof root);
+    if (data)
+        snprintf(root, sizeof root, "%s", data);
+    else
+        paths_data_root(root, sizeof root);
     snprintf(tr_name, sizeof tr_name, "%s/train", split);
     snprintf(va_name, sizeof va_name, "%s/valid", split);
     const char *names[2] = {tr_name, va_name};
@@ -177,9 +188,8 @@ static int train_main(int argc, char **argv)
     printf("training on %s: %zu articles%s%s\n", tr_name, sets[0].n,
            exclude ? " without those in " : "", exclude ? exclude : "");
     if (nl)
-        st = lean_tune(&m, &o, lambdas, nl, (const char *const *)sets[0].text, sets[0].y,
-                       sets[0].n, (const char *const *)sets[1].text, sets[1].y, sets[1].n, rows,
-                       &info);
+        st = lean_tune(&m, &o, lambdas, nl, (const char *const *)sets[0].text, sets[0].y, sets[0].n,
+                       (const char *const *)sets[1].text, sets[1].y, sets[1].n, rows, &info);
     else
         st = lean_train(&m, &o, (const char *const *)sets[0].text, sets[0].y, sets[0].n, &info);
     if (!st && nl) {
@@ -205,14 +215,16 @@ static int train_main(int argc, char **argv)
 
 static int eval_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'},   {"data", required_argument, 0, 'd'},
-        {"parts", required_argument, 0, 'p'},   {"exclude", required_argument, 0, 'x'},
-        {"max", required_argument, 0, 'n'},     {"csv", required_argument, 0, 'c'},
-        {"threads", required_argument, 0, 'j'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *model = NULL, *data = NULL, *parts = "random/test", *exclude = NULL,
-               *csv = NULL;
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"parts", required_argument, 0, 'p'},
+                                         {"exclude", required_argument, 0, 'x'},
+                                         {"max", required_argument, 0, 'n'},
+                                         {"csv", required_argument, 0, 'c'},
+                                         {"threads", required_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *model = NULL, *data = NULL, *parts = "random/test", *exclude = NULL, *csv = NULL;
     long max = 0, v;
     int threads = 0, c;
     optind = 1;
@@ -234,20 +246,21 @@ static int eval_main(int argc, char **argv)
             threads = (int)v;
             break;
         case 'h':
-            printf("usage: biasamp lean eval -m MODEL [options]\n\n"
-                   "Scores MODEL on Article-Bias-Prediction split parts: macro-F1, accuracy,\n"
-                   "per-class precision/recall/F1 and the confusion matrix (rows true class).\n\n"
-                   "options:\n"
-                   "  -m, --model MODEL      model file (required)\n"
-                   "  -d, --data ROOT        data root holding abp/\n"
-                   "  -p, --parts LIST       comma-separated SPLIT/PART or @IDFILE (default\n"
-                   "                         random/test)\n"
-                   "  -x, --exclude FILE     article IDs to leave out, one per line\n"
-                   "  -n, --max N            at most N articles per part\n"
-                   "  -c, --csv FILE         also write the table (kind=lean_eval): one row per part\n"
-                   "                         and true class; the parts are named in the metadata\n"
-                   "  -j, --threads N        threads (default: all)\n"
-                   "  -h, --help             this help\n");
+            printf(
+                "usage: biasamp lean eval -m MODEL [options]\n\n"
+                "Scores MODEL on Article-Bias-Prediction split parts: macro-F1, accuracy,\n"
+                "per-class precision/recall/F1 and the confusion matrix (rows true class).\n\n"
+                "options:\n"
+                "  -m, --model MODEL      model file (required)\n"
+                "  -d, --data ROOT        data root holding abp/\n"
+                "  -p, --parts LIST       comma-separated SPLIT/PART or @IDFILE (default\n"
+                "                         random/test)\n"
+                "  -x, --exclude FILE     article IDs to leave out, one per line\n"
+                "  -n, --max N            at most N articles per part\n"
+                "  -c, --csv FILE         also write the table (kind=lean_eval): one row per part\n"
+                "                         and true class; the parts are named in the metadata\n"
+                "  -j, --threads N        threads (default: all)\n"
+                "  -h, --help             this help\n");
             return 0;
         default:
             return cli_usage_error("lean", "eval: unknown or incomplete option '%s'",
@@ -255,7 +268,8 @@ static int eval_main(int argc, char **argv)
         }
     }
     if (!model) return cli_usage_error("lean", "eval: --model MODEL is required");
-    if (optind < argc) return cli_usage_error("lean", "eval: unexpected argument '%s'", argv[optind]);
+    if (optind < argc)
+        return cli_usage_error("lean", "eval: unexpected argument '%s'", argv[optind]);
     char *names[16], *copy = xstrdup(parts), *save = NULL;
     int np = 0;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -270,8 +284,10 @@ static int eval_main(int argc, char **argv)
         return cli_usage_error("lean", "eval: --parts is empty");
     }
     char root[4096];
-    if (data) snprintf(root, sizeof root, "%s", data);
-    else paths_data_root(root, sizeof root);
+    if (data)
+        snprintf(root, sizeof root, "%s", data);
+    else
+        paths_data_root(root, sizeof root);
     LeanModel *m = NULL;
     LeanTexts sets[16];
     LeanMetrics mt[16];
@@ -283,9 +299,9 @@ static int eval_main(int argc, char **argv)
         print_metrics(sets[k].name, &mt[k]);
     }
     if (!st && csv) {
-        static const char *const cols[] = {"part", "true_class", "n", "pred_left", "pred_center",
-                                           "pred_right", "precision", "recall", "f1", "macro_f1",
-                                           "accuracy"};
+        static const char *const cols[] = {"part",        "true_class", "n",         "pred_left",
+                                           "pred_center", "pred_right", "precision", "recall",
+                                           "f1",          "macro_f1",   "accuracy"};
         RunInfo ri;
         CsvLog *log = NULL;
         runinfo_init(&ri, cli_argc, cli_argv);
@@ -297,9 +313,17 @@ static int eval_main(int argc, char **argv)
         for (int k = 0; k < np && !st; k++)
             for (int t = 0; t < 3 && !st; t++) {
                 const long *row = mt[k].confusion[t];
-                double vals[11] = {k, t, (double)(row[0] + row[1] + row[2]), (double)row[0],
-                                   (double)row[1], (double)row[2], mt[k].precision[t],
-                                   mt[k].recall[t], mt[k].f1[t], mt[k].macro_f1, mt[k].accuracy};
+                double vals[11] = {k,
+                                   t,
+                                   (double)(row[0] + row[1] + row[2]),
+                                   (double)row[0],
+                                   (double)row[1],
+                                   (double)row[2],
+                                   mt[k].precision[t],
+                                   mt[k].recall[t],
+                                   mt[k].f1[t],
+                                   mt[k].macro_f1,
+                                   mt[k].accuracy};
                 st = csvlog_row(log, vals);
             }
         int cst = csvlog_close(log, !st);
@@ -392,8 +416,10 @@ static int classify_main(int argc, char **argv)
                     names = xrealloc(names, cap * sizeof *names);
                 }
                 char name[4200];
-                if (lines) snprintf(name, sizeof name, "%s:%ld", path, ln);
-                else snprintf(name, sizeof name, "%s", path);
+                if (lines)
+                    snprintf(name, sizeof name, "%s:%ld", path, ln);
+                else
+                    snprintf(name, sizeof name, "%s", path);
                 texts[n] = s;
                 names[n++] = xstrdup(name);
             }
@@ -401,7 +427,7 @@ static int classify_main(int argc, char **argv)
         }
     }
     if (!st) {
-        double (*p)[3] = xmalloc((n ? n : 1) * sizeof *p);
+        double(*p)[3] = xmalloc((n ? n : 1) * sizeof *p);
         lean_predict_batch(m, (const char *const *)texts, n, p, threads);
         for (size_t i = 0; i < n; i++)
             printf("%.6f %.6f %.6f %s %s\n", p[i][0], p[i][1], p[i][2],

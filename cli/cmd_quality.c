@@ -61,21 +61,29 @@ static void print_eval(const char *what, const QualityEval *ev)
 
 static void root_of(const char *data, char *root, size_t n)
 {
-    if (data) snprintf(root, n, "%s", data);
-    else paths_data_root(root, n);
+    if (data)
+        snprintf(root, n, "%s", data);
+    else
+        paths_data_root(root, n);
 }
 
 static int train_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},        {"data", required_argument, 0, 'd'},
-        {"exclude", required_argument, 0, 'x'},    {"lm-part", required_argument, 0, 'L'},
-        {"lm-max", required_argument, 0, 'M'},     {"part", required_argument, 0, 'p'},
-        {"train-max", required_argument, 0, 'n'},  {"test-max", required_argument, 0, 't'},
-        {"sentences", required_argument, 0, 'S'},  {"dict", required_argument, 0, 'D'},
-        {"seed", required_argument, 0, 's'},       {"lambda", required_argument, 0, 'l'},
-        {"threads", required_argument, 0, 'j'},    {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"exclude", required_argument, 0, 'x'},
+                                         {"lm-part", required_argument, 0, 'L'},
+                                         {"lm-max", required_argument, 0, 'M'},
+                                         {"part", required_argument, 0, 'p'},
+                                         {"train-max", required_argument, 0, 'n'},
+                                         {"test-max", required_argument, 0, 't'},
+                                         {"sentences", required_argument, 0, 'S'},
+                                         {"dict", required_argument, 0, 'D'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"lambda", required_argument, 0, 'l'},
+                                         {"threads", required_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     QualityOpts o = QUALITY_OPTS_DEFAULTS;
     const char *out = NULL, *data = NULL, *exclude = NULL, *lm_part = "random/train",
                *part = "random/valid";
@@ -96,7 +104,9 @@ static int train_main(int argc, char **argv)
         case 't':
             if (!parse_long(optarg, c == 't' ? 0 : 1, 10000000, &v))
                 return cli_usage_error("quality", "train: --%s must be a count",
-                                       c == 'M' ? "lm-max" : c == 'n' ? "train-max" : "test-max");
+                                       c == 'M'   ? "lm-max"
+                                       : c == 'n' ? "train-max"
+                                                  : "test-max");
             *(c == 'M' ? &lm_max : c == 'n' ? &train_max : &test_max) = v;
             break;
         case 'S':
@@ -119,33 +129,34 @@ static int train_main(int argc, char **argv)
             o.threads = (int)v;
             break;
         case 'h':
-            printf("usage: biasamp quality train -o MODEL [options]\n\n"
-                   "Counts word unigrams/bigrams of the first --lm-max articles of --lm-part (the\n"
-                   "language model), then trains the level classifier on up to --sentences\n"
-                   "sentences (4..60 words) from each of the first --train-max articles of --part,\n"
-                   "each at all four levels: random characters (0), shuffled or random words (1),\n"
-                   "small swaps / repeats / substitutions / drops (2), the original (3). The next\n"
-                   "--test-max articles of --part give the held-out accuracy.\n\n"
-                   "options:\n"
-                   "  -o, --out MODEL        model file to write (required)\n"
-                   "  -d, --data ROOT        data root holding abp/\n"
-                   "  -x, --exclude FILE     article IDs to leave out, one per line (e.g. the\n"
-                   "                         finetune.ids of biasamp corpus)\n"
-                   "  -L, --lm-part P        language-model articles: SPLIT/PART or @IDFILE\n"
-                   "                         (default random/train)\n"
-                   "  -M, --lm-max N         at most N of them (default 5000)\n"
-                   "  -p, --part P           classifier articles (default random/valid; e.g.\n"
-                   "                         @quality.ids from biasamp corpus)\n"
-                   "  -n, --train-max N      training articles (default 3000)\n"
-                   "  -t, --test-max N       held-out articles after them (default 1000)\n"
-                   "  -S, --sentences N      sentences per article (default %d)\n"
-                   "  -D, --dict PATH        word list (default %s; if missing, corpus words\n"
-                   "                         seen >= 3 times)\n"
-                   "  -s, --seed N           corruption seed (default 1)\n"
-                   "  -l, --lambda X         L2 strength (default %g)\n"
-                   "  -j, --threads N        threads (default: all)\n"
-                   "  -h, --help             this help\n",
-                   o.sentences_per_text, QUALITY_DICT_DEFAULT, o.lambda);
+            printf(
+                "usage: biasamp quality train -o MODEL [options]\n\n"
+                "Counts word unigrams/bigrams of the first --lm-max articles of --lm-part (the\n"
+                "language model), then trains the level classifier on up to --sentences\n"
+                "sentences (4..60 words) from each of the first --train-max articles of --part,\n"
+                "each at all four levels: random characters (0), shuffled or random words (1),\n"
+                "small swaps / repeats / substitutions / drops (2), the original (3). The next\n"
+                "--test-max articles of --part give the held-out accuracy.\n\n"
+                "options:\n"
+                "  -o, --out MODEL        model file to write (required)\n"
+                "  -d, --data ROOT        data root holding abp/\n"
+                "  -x, --exclude FILE     article IDs to leave out, one per line (e.g. the\n"
+                "                         finetune.ids of biasamp corpus)\n"
+                "  -L, --lm-part P        language-model articles: SPLIT/PART or @IDFILE\n"
+                "                         (default random/train)\n"
+                "  -M, --lm-max N         at most N of them (default 5000)\n"
+                "  -p, --part P           classifier articles (default random/valid; e.g.\n"
+                "                         @quality.ids from biasamp corpus)\n"
+                "  -n, --train-max N      training articles (default 3000)\n"
+                "  -t, --test-max N       held-out articles after them (default 1000)\n"
+                "  -S, --sentences N      sentences per article (default %d)\n"
+                "  -D, --dict PATH        word list (default %s; if missing, corpus words\n"
+                "                         seen >= 3 times)\n"
+                "  -s, --seed N           corruption seed (default 1)\n"
+                "  -l, --lambda X         L2 strength (default %g)\n"
+                "  -j, --threads N        threads (default: all)\n"
+                "  -h, --help             this help\n",
+                o.sentences_per_text, QUALITY_DICT_DEFAULT, o.lambda);
             return 0;
         default:
             return cli_usage_error("quality", "train: unknown or incomplete option '%s'",
@@ -164,7 +175,8 @@ static int train_main(int argc, char **argv)
     size_t cls_n = (size_t)(train_max + test_max);
     if (!st)
         st = lean_texts_load(parts, names, same ? 1 : 2, root, exclude,
-                            same ? cls_n + (size_t)lm_max : (size_t)(lm_max > (long)cls_n ? lm_max : (long)cls_n));
+                             same ? cls_n + (size_t)lm_max
+                                  : (size_t)(lm_max > (long)cls_n ? lm_max : (long)cls_n));
     loaded = !st;
     QualityModel *m = NULL;
     QualityTrainInfo info;
@@ -176,8 +188,9 @@ static int train_main(int argc, char **argv)
         if (lm_n > (size_t)lm_max) lm_n = (size_t)lm_max;
         size_t tr_n = cp->n < (size_t)train_max ? cp->n : (size_t)train_max;
         size_t te_n = cp->n - tr_n < (size_t)test_max ? cp->n - tr_n : (size_t)test_max;
-        printf("language model: %zu articles of %s; classifier: %zu + %zu held-out articles of %s\n",
-               lm_n, lm_part, tr_n, te_n, part);
+        printf(
+            "language model: %zu articles of %s; classifier: %zu + %zu held-out articles of %s\n",
+            lm_n, lm_part, tr_n, te_n, part);
         st = quality_train(&m, &o, (const char *const *)lm_t, lm_n, (const char *const *)cp->text,
                            tr_n, &info);
         if (!st) {
@@ -202,12 +215,15 @@ static int train_main(int argc, char **argv)
 
 static int eval_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'},   {"data", required_argument, 0, 'd'},
-        {"part", required_argument, 0, 'p'},    {"max", required_argument, 0, 'n'},
-        {"exclude", required_argument, 0, 'x'}, {"sentences", required_argument, 0, 'S'},
-        {"seed", required_argument, 0, 's'},    {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"part", required_argument, 0, 'p'},
+                                         {"max", required_argument, 0, 'n'},
+                                         {"exclude", required_argument, 0, 'x'},
+                                         {"sentences", required_argument, 0, 'S'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     QualityOpts o = QUALITY_OPTS_DEFAULTS;
     const char *model = NULL, *data = NULL, *part = "random/test", *exclude = NULL;
     long max = 1000, v;
@@ -235,20 +251,21 @@ static int eval_main(int argc, char **argv)
             o.seed = (uint64_t)v;
             break;
         case 'h':
-            printf("usage: biasamp quality eval -m MODEL [options]\n\n"
-                   "Builds the four levels from sentences of other articles (as in training,\n"
-                   "seeded) and reports accuracy, the confusion matrix and the mean score per\n"
-                   "true level.\n\n"
-                   "options:\n"
-                   "  -m, --model MODEL      model file (required)\n"
-                   "  -d, --data ROOT        data root holding abp/\n"
-                   "  -p, --part P           articles: SPLIT/PART or @IDFILE (default random/test)\n"
-                   "  -n, --max N            at most N articles (default 1000)\n"
-                   "  -x, --exclude FILE     article IDs to leave out, one per line\n"
-                   "  -S, --sentences N      sentences per article (default %d)\n"
-                   "  -s, --seed N           corruption seed (default 1)\n"
-                   "  -h, --help             this help\n",
-                   o.sentences_per_text);
+            printf(
+                "usage: biasamp quality eval -m MODEL [options]\n\n"
+                "Builds the four levels from sentences of other articles (as in training,\n"
+                "seeded) and reports accuracy, the confusion matrix and the mean score per\n"
+                "true level.\n\n"
+                "options:\n"
+                "  -m, --model MODEL      model file (required)\n"
+                "  -d, --data ROOT        data root holding abp/\n"
+                "  -p, --part P           articles: SPLIT/PART or @IDFILE (default random/test)\n"
+                "  -n, --max N            at most N articles (default 1000)\n"
+                "  -x, --exclude FILE     article IDs to leave out, one per line\n"
+                "  -S, --sentences N      sentences per article (default %d)\n"
+                "  -s, --seed N           corruption seed (default 1)\n"
+                "  -h, --help             this help\n",
+                o.sentences_per_text);
             return 0;
         default:
             return cli_usage_error("quality", "eval: unknown or incomplete option '%s'",
@@ -298,12 +315,10 @@ static int slurp(const char *path, char **buf)
 
 static int score_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"lines", no_argument, 0, 'L'},
-                                         {"sentences", no_argument, 0, 'S'},
-                                         {"argmax", no_argument, 0, 'a'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"lines", no_argument, 0, 'L'},
+        {"sentences", no_argument, 0, 'S'},   {"argmax", no_argument, 0, 'a'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     const char *model = NULL;
     int lines = 0, sentences = 0, mode = QUALITY_EXPECTED, c;
     optind = 1;
@@ -315,16 +330,17 @@ static int score_main(int argc, char **argv)
         case 'S': sentences = 1; break;
         case 'a': mode = QUALITY_ARGMAX_PROB; break;
         case 'h':
-            printf("usage: biasamp quality score -m MODEL [options] [FILE...]\n\n"
-                   "Prints for each FILE (or standard input) a line 'tqi sentences NAME', then\n"
-                   "'texts=N tqi_mean=M ci95=H' over all texts (t-based 95%% CI).\n\n"
-                   "options:\n"
-                   "  -m, --model MODEL      model file (required)\n"
-                   "  -L, --lines            each input line is one text (NAME = file:line)\n"
-                   "  -S, --sentences        also print every sentence: level, p0..p3, score, text\n"
-                   "  -a, --argmax           sentence score = argmax level x its probability (the\n"
-                   "                         paper's variant) instead of the expected level\n"
-                   "  -h, --help             this help\n");
+            printf(
+                "usage: biasamp quality score -m MODEL [options] [FILE...]\n\n"
+                "Prints for each FILE (or standard input) a line 'tqi sentences NAME', then\n"
+                "'texts=N tqi_mean=M ci95=H' over all texts (t-based 95%% CI).\n\n"
+                "options:\n"
+                "  -m, --model MODEL      model file (required)\n"
+                "  -L, --lines            each input line is one text (NAME = file:line)\n"
+                "  -S, --sentences        also print every sentence: level, p0..p3, score, text\n"
+                "  -a, --argmax           sentence score = argmax level x its probability (the\n"
+                "                         paper's variant) instead of the expected level\n"
+                "  -h, --help             this help\n");
             return 0;
         default:
             return cli_usage_error("quality", "score: unknown or incomplete option '%s'",
@@ -354,8 +370,10 @@ static int score_main(int argc, char **argv)
                 quality_score_text(m, s, &qs);
                 if (n == cap) tqi = xrealloc(tqi, (cap = cap ? 2 * cap : 64) * sizeof *tqi);
                 tqi[n++] = qs.tqi;
-                if (lines) printf("%.4f %zu %s:%ld\n", qs.tqi, qs.n, path, ln);
-                else printf("%.4f %zu %s\n", qs.tqi, qs.n, path);
+                if (lines)
+                    printf("%.4f %zu %s:%ld\n", qs.tqi, qs.n, path, ln);
+                else
+                    printf("%.4f %zu %s\n", qs.tqi, qs.n, path);
                 for (size_t k = 0; sentences && k < qs.n; k++) {
                     const double *p = qs.p + 4 * k;
                     int len = (int)(qs.span[k].end - qs.span[k].start);

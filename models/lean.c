@@ -128,8 +128,8 @@ static int check_opts(const LeanOpts *o)
 /* Builds the training matrix (tf features first; idf from document frequencies, then weights and
  * norms). Chunks of texts are featurised in parallel, appended in order. */
 #define LEAN_CHUNK 512
-static void build_data(LeanModel *m, int use_idf, const char *const *texts, const int *y,
-                       size_t n, int threads, SoftmaxData *X)
+static void build_data(LeanModel *m, int use_idf, const char *const *texts, const int *y, size_t n,
+                       int threads, SoftmaxData *X)
 {
     uint32_t D = m->sm->D;
     softmax_data_init(X, D);
@@ -221,8 +221,8 @@ static int check_labels(const int *y, size_t n)
     return ERR_OK;
 }
 
-int lean_train(LeanModel **out, const LeanOpts *o, const char *const *texts, const int *y,
-               size_t n, LeanTrainInfo *info)
+int lean_train(LeanModel **out, const LeanOpts *o, const char *const *texts, const int *y, size_t n,
+               LeanTrainInfo *info)
 {
     *out = NULL;
     LeanTrainInfo inf = {0};
@@ -261,7 +261,8 @@ int lean_tune(LeanModel **out, const LeanOpts *o, const double *lambdas, int nl,
     *out = NULL;
     int st = check_opts(o);
     if (!st) st = check_labels(y, n);
-    if (!st && (nl < 1 || vn == 0)) st = err_set(ERR_INVAL, "lean: tuning needs lambdas and validation texts");
+    if (!st && (nl < 1 || vn == 0))
+        st = err_set(ERR_INVAL, "lean: tuning needs lambdas and validation texts");
     for (int k = 0; k < nl && !st; k++)
         if (!(lambdas[k] >= 0) || !isfinite(lambdas[k]))
             st = err_set(ERR_INVAL, "lean: lambda %g is not finite and >= 0", lambdas[k]);
@@ -281,7 +282,7 @@ int lean_tune(LeanModel **out, const LeanOpts *o, const double *lambdas, int nl,
     size_t P = (size_t)m->sm->D * LEAN_NCLASS + LEAN_NCLASS;
     double *best = xmalloc(P * sizeof *best), best_f1 = -1, best_lambda = order[0];
     int *pred = xmalloc(vn * sizeof *pred);
-    double (*p)[3] = xmalloc(vn * sizeof *p);
+    double(*p)[3] = xmalloc(vn * sizeof *p);
     for (int k = 0; k < nl && !st; k++) {
         st = fit(m, &X, o, order[k], &inf);
         if (st) break;
@@ -291,8 +292,8 @@ int lean_tune(LeanModel **out, const LeanOpts *o, const double *lambdas, int nl,
         lean_metrics(vy, pred, vn, &mt);
         for (int r = 0; r < nl; r++)
             if (lambdas[r] == order[k])
-                rows[r] = (LeanTuneRow){order[k], mt.macro_f1, mt.accuracy, inf.train_s, inf.iters,
-                                        inf.converged};
+                rows[r] = (LeanTuneRow){order[k],    mt.macro_f1, mt.accuracy,
+                                        inf.train_s, inf.iters,   inf.converged};
         if (mt.macro_f1 > best_f1) {
             best_f1 = mt.macro_f1;
             best_lambda = order[k];
@@ -338,7 +339,7 @@ void lean_metrics(const int *y, const int *pred, size_t n, LeanMetrics *mt)
 void lean_evaluate(const LeanModel *m, const char *const *texts, const int *y, size_t n,
                    int threads, LeanMetrics *mt)
 {
-    double (*p)[3] = xmalloc((n ? n : 1) * sizeof *p);
+    double(*p)[3] = xmalloc((n ? n : 1) * sizeof *p);
     int *pred = xmalloc((n ? n : 1) * sizeof *pred);
     lean_predict_batch(m, texts, n, p, threads);
     for (size_t i = 0; i < n; i++) pred[i] = lean_argmax(p[i]);
@@ -404,14 +405,17 @@ int lean_load(LeanModel **out, const char *path)
         softmax_file_get(&f, m->idf, D * sizeof *m->idf, "idf");
         for (uint32_t j = 0; j < D && !st; j++)
             if (!(m->idf[j] >= 1.0f && isfinite(m->idf[j])))
-                st = err_set(ERR_INVAL, "lean model '%s': field 'idf' holds %g at %u (must be >= 1)",
-                             path, m->idf[j], j);
+                st =
+                    err_set(ERR_INVAL, "lean model '%s': field 'idf' holds %g at %u (must be >= 1)",
+                            path, m->idf[j], j);
         if (st) goto done;
     }
     st = softmax_file_get_model(&f, &m->sm, LEAN_NCLASS, D);
 done:
-    if (!st) st = softmax_file_close(&f);
-    else softmax_file_release(&f);
+    if (!st)
+        st = softmax_file_close(&f);
+    else
+        softmax_file_release(&f);
     if (st) {
         lean_free(m);
         return st;
@@ -451,7 +455,8 @@ static int ids_load(const Corpus *c, const char *path, CorpusSet *out)
             st = err_set(ERR_INVAL, "%s:%ld: article ID '%.40s' is not in the corpus", path, ln, p);
             break;
         }
-        if (out->n == scap) out->idx = xrealloc(out->idx, (scap = scap ? 2 * scap : 1024) * sizeof *out->idx);
+        if (out->n == scap)
+            out->idx = xrealloc(out->idx, (scap = scap ? 2 * scap : 1024) * sizeof *out->idx);
         out->idx[out->n++] = (size_t)k;
     }
     if (!st && ferror(f)) st = err_set(ERR_IO, "cannot read '%s'", path);
@@ -465,10 +470,12 @@ static int set_name_check(const char *name)
 {
     if (name[0] == '@') return ERR_OK;
     const char *slash = strchr(name, '/');
-    int ok = slash && (!strncmp(name, "random/", 7) || !strncmp(name, "media/", 6)) &&
-             (!strcmp(slash + 1, "train") || !strcmp(slash + 1, "valid") || !strcmp(slash + 1, "test"));
+    int ok =
+        slash && (!strncmp(name, "random/", 7) || !strncmp(name, "media/", 6)) &&
+        (!strcmp(slash + 1, "train") || !strcmp(slash + 1, "valid") || !strcmp(slash + 1, "test"));
     if (!ok)
-        return err_set(ERR_INVAL, "unknown set '%s' (random|media/train|valid|test or @FILE)", name);
+        return err_set(ERR_INVAL, "unknown set '%s' (random|media/train|valid|test or @FILE)",
+                       name);
     return ERR_OK;
 }
 

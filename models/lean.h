@@ -9,22 +9,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 enum { LEAN_LEFT = 0, LEAN_CENTER = 1, LEAN_RIGHT = 2, LEAN_NCLASS = 3 };
 
 typedef struct LeanOpts {
-    int hash_bits;      /* 2^hash_bits feature buckets, 10..26 */
+    int hash_bits; /* 2^hash_bits feature buckets, 10..26 */
     uint64_t hash_seed;
-    int bigrams;        /* add adjacent-word bigrams */
-    int idf;            /* weight by smoothed idf log((1+N)/(1+df)) + 1 */
-    double lambda;      /* L2 strength (objective: mean NLL + lambda/2 ||W||^2); the default is
-                         * the best of 1e-4, 3e-5, 1e-5, 3e-6, 1e-6 on random/valid */
-    int max_iter;       /* L-BFGS iterations */
-    double tol;         /* relative decrease of the objective at which to stop */
-    int threads;        /* <= 0: OpenMP default */
+    int bigrams;   /* add adjacent-word bigrams */
+    int idf;       /* weight by smoothed idf log((1+N)/(1+df)) + 1 */
+    double lambda; /* L2 strength (objective: mean NLL + lambda/2 ||W||^2); the default is
+                    * the best of 1e-4, 3e-5, 1e-5, 3e-6, 1e-6 on random/valid */
+    int max_iter;  /* L-BFGS iterations */
+    double tol;    /* relative decrease of the objective at which to stop */
+    int threads;   /* <= 0: OpenMP default */
 } LeanOpts;
 
-#define LEAN_OPTS_DEFAULTS {20, UINT64_C(0x6c65616e), 1, 1, 1e-6, 300, 1e-7, 0}
+#define LEAN_OPTS_DEFAULTS                                                                         \
+    {                                                                                              \
+        20, UINT64_C(0x6c65616e), 1, 1, 1e-6, 300, 1e-7, 0                                         \
+    }
 
 typedef struct LeanModel LeanModel;
 
@@ -39,15 +41,15 @@ void lean_predict_batch(const LeanModel *m, const char *const *texts, size_t n, 
 int lean_argmax(const double p[3]);
 
 typedef struct LeanTrainInfo {
-    size_t n, nnz;          /* training texts, stored features */
+    size_t n, nnz; /* training texts, stored features */
     int iters, evals, converged;
-    double f, gnorm;        /* final objective and gradient norm */
+    double f, gnorm; /* final objective and gradient norm */
     double featurize_s, train_s;
 } LeanTrainInfo;
 
 /* Trains on texts[i] with labels y[i] in 0..2. ERR_INVAL for bad options or labels. */
-int lean_train(LeanModel **out, const LeanOpts *o, const char *const *texts, const int *y,
-               size_t n, LeanTrainInfo *info);
+int lean_train(LeanModel **out, const LeanOpts *o, const char *const *texts, const int *y, size_t n,
+               LeanTrainInfo *info);
 
 /* One row of a lambda sweep. */
 typedef struct LeanTuneRow {

@@ -39,32 +39,85 @@ struct QualityModel {
     uint32_t *bi;         /* [2^bi_bits] bigram counts */
     uint64_t n_tokens;
     int dict_from_corpus;
-    uint64_t *dict; /* [2^DICT_BITS / 64] bit set of hashed dictionary words */
-    double mu[64], sd[64];        /* feature standardisation */
+    uint64_t *dict;                     /* [2^DICT_BITS / 64] bit set of hashed dictionary words */
+    double mu[64], sd[64];              /* feature standardisation */
     double edges[64][QUALITY_NBIN - 1]; /* per-feature quantile bin edges (ascending) */
-    Softmax *sm;                  /* K = 4, D = DIM */
+    Softmax *sm;                        /* K = 4, D = DIM */
 };
 
 /* ---- features ---- */
 
 enum {
-    F_LOG_WORDS, F_LOG_CHARS, F_ALPHA, F_DIGIT, F_PUNCT, F_NONASCII, F_UPPER, F_SPACE,
-    F_DICT, F_KNOWN, F_WORDLEN, F_NOVOWEL, F_LONGWORD,
-    F_UNI_LP, F_BI_LP, F_PMI, F_PMI_MIN, F_SEEN_BI, F_START_LP, F_END_LP,
-    F_UNSEEN_N, F_LOWPMI_N, F_PMI_MIN2, F_BI_MIN,
-    F_TYPE_TOKEN, F_MAX_RUN, F_REPEAT_BI, F_REPEAT_BI_N,
-    F_STARTS_UPPER, F_ENDS_TERMINAL, F_INNER_TERMINAL, F_INNER_CAPS, F_COMMA,
+    F_LOG_WORDS,
+    F_LOG_CHARS,
+    F_ALPHA,
+    F_DIGIT,
+    F_PUNCT,
+    F_NONASCII,
+    F_UPPER,
+    F_SPACE,
+    F_DICT,
+    F_KNOWN,
+    F_WORDLEN,
+    F_NOVOWEL,
+    F_LONGWORD,
+    F_UNI_LP,
+    F_BI_LP,
+    F_PMI,
+    F_PMI_MIN,
+    F_SEEN_BI,
+    F_START_LP,
+    F_END_LP,
+    F_UNSEEN_N,
+    F_LOWPMI_N,
+    F_PMI_MIN2,
+    F_BI_MIN,
+    F_TYPE_TOKEN,
+    F_MAX_RUN,
+    F_REPEAT_BI,
+    F_REPEAT_BI_N,
+    F_STARTS_UPPER,
+    F_ENDS_TERMINAL,
+    F_INNER_TERMINAL,
+    F_INNER_CAPS,
+    F_COMMA,
     NFEAT
 };
 #define DIM (NFEAT * (1 + QUALITY_NBIN))
 
-static const char *const feature_names[NFEAT] = {
-    "log_words", "log_chars", "alpha_frac", "digit_frac", "punct_frac", "nonascii_frac",
-    "upper_frac", "space_frac", "dict_rate", "known_rate", "mean_word_len", "novowel_rate",
-    "long_word_rate", "uni_logp", "bi_logp", "pmi", "pmi_min", "seen_bigram_rate", "start_logp",
-    "end_logp", "unseen_bigrams", "low_pmi_transitions", "pmi_min2", "bi_logp_min", "type_token",
-    "max_run", "repeat_bigram_rate", "repeated_bigrams", "starts_upper", "ends_terminal",
-    "inner_terminal_rate", "inner_caps_rate", "comma_rate"};
+static const char *const feature_names[NFEAT] = {"log_words",
+                                                 "log_chars",
+                                                 "alpha_frac",
+                                                 "digit_frac",
+                                                 "punct_frac",
+                                                 "nonascii_frac",
+                                                 "upper_frac",
+                                                 "space_frac",
+                                                 "dict_rate",
+                                                 "known_rate",
+                                                 "mean_word_len",
+                                                 "novowel_rate",
+                                                 "long_word_rate",
+                                                 "uni_logp",
+                                                 "bi_logp",
+                                                 "pmi",
+                                                 "pmi_min",
+                                                 "seen_bigram_rate",
+                                                 "start_logp",
+                                                 "end_logp",
+                                                 "unseen_bigrams",
+                                                 "low_pmi_transitions",
+                                                 "pmi_min2",
+                                                 "bi_logp_min",
+                                                 "type_token",
+                                                 "max_run",
+                                                 "repeat_bigram_rate",
+                                                 "repeated_bigrams",
+                                                 "starts_upper",
+                                                 "ends_terminal",
+                                                 "inner_terminal_rate",
+                                                 "inner_caps_rate",
+                                                 "comma_rate"};
 
 int quality_nfeatures(void) { return NFEAT; }
 const char *quality_feature_name(int j) { return j >= 0 && j < NFEAT ? feature_names[j] : NULL; }
@@ -155,10 +208,14 @@ static void features(const QualityModel *m, const char *s, size_t n, double *x, 
             continue;
         }
         nonspace++;
-        if (c >= 0x80) nonascii++;
-        else if ((c | 32) >= 'a' && (c | 32) <= 'z') alpha++, upper += c <= 'Z';
-        else if (c >= '0' && c <= '9') digit++;
-        else punct++;
+        if (c >= 0x80)
+            nonascii++;
+        else if ((c | 32) >= 'a' && (c | 32) <= 'z')
+            alpha++, upper += c <= 'Z';
+        else if (c >= '0' && c <= '9')
+            digit++;
+        else
+            punct++;
         if (c == ',') commas++;
         if ((c == '.' || c == '!' || c == '?') && i + 1 < n && s[i + 1] == ' ') inner_term++;
     }
@@ -230,8 +287,10 @@ static void features(const QualityModel *m, const char *s, size_t n, double *x, 
         sb += lb;
         spmi += lb - lu;
         double pmi = lb - lu;
-        if (i == 0 || pmi < pmi_min) pmi_min2 = i == 0 ? pmi : pmi_min, pmi_min = pmi;
-        else if (i == 1 || pmi < pmi_min2) pmi_min2 = pmi;
+        if (i == 0 || pmi < pmi_min)
+            pmi_min2 = i == 0 ? pmi : pmi_min, pmi_min = pmi;
+        else if (i == 1 || pmi < pmi_min2)
+            pmi_min2 = pmi;
         bi_min = i == 0 || lb < bi_min ? lb : bi_min;
         low += pmi < -2.0;
         seen += c12 > 0;
@@ -470,7 +529,8 @@ static char *corrupt_noise(const char *s, size_t n, size_t nw, gsl_rng *r)
             o[k] = s[k] != ' ' && gsl_rng_uniform(r) < rate ? random_char(r) : s[k];
     } else { /* symbol and digit soup */
         static const char sym[] = "0123456789.,;:!?-_/\\|#@$%^&*()[]{}<>~=+";
-        for (k = 0; k < len; k++) o[k] = gsl_rng_uniform(r) < 0.12 ? ' ' : sym[rnd(r, sizeof sym - 1)];
+        for (k = 0; k < len; k++)
+            o[k] = gsl_rng_uniform(r) < 0.12 ? ' ' : sym[rnd(r, sizeof sym - 1)];
     }
     o[k] = '\0';
     return o;
@@ -535,7 +595,8 @@ char *quality_corrupt(const char *s, size_t n, int level, const char *pool, void
                     toks_push(&u, t.t[i], strlen(t.t[i]));
                     if (i == a + L - 1)
                         for (size_t q = 0; q < times; q++)
-                            for (size_t j = a; j < a + L; j++) toks_push(&u, t.t[j], strlen(t.t[j]));
+                            for (size_t j = a; j < a + L; j++)
+                                toks_push(&u, t.t[j], strlen(t.t[j]));
                 }
             } else if (kind == 3) { /* substitute 20-30% of the words */
                 size_t subs = (size_t)ceil((0.2 + 0.1 * gsl_rng_uniform(r)) * (double)N);
@@ -673,7 +734,8 @@ static size_t word_count(const char *s, size_t n)
     return k;
 }
 
-/* Text i's stream is (seed, purpose, base + i): the examples do not depend on what else is built. */
+/* Text i's stream is (seed, purpose, base + i): the examples do not depend on what else is built.
+ */
 static size_t add_examples(const QualityModel *m, const QualityOpts *o, const char *text,
                            uint64_t stream, Examples *ex, Sent *st, Scratch *sc)
 {
@@ -722,7 +784,8 @@ static int check_opts(const QualityOpts *o)
     if (o->uni_bits < 10 || o->uni_bits > 26 || o->bi_bits < 10 || o->bi_bits > 28)
         return err_set(ERR_INVAL, "quality: uni_bits must lie in 10..26 and bi_bits in 10..28");
     if (o->sentences_per_text < 1 || o->min_words < 1 || o->max_words < o->min_words)
-        return err_set(ERR_INVAL, "quality: need sentences_per_text >= 1, 1 <= min_words <= max_words");
+        return err_set(ERR_INVAL,
+                       "quality: need sentences_per_text >= 1, 1 <= min_words <= max_words");
     if (!(o->lambda >= 0) || !isfinite(o->lambda) || o->max_iter < 0)
         return err_set(ERR_INVAL, "quality: lambda must be finite >= 0 and max_iter >= 0");
     return ERR_OK;
@@ -824,7 +887,8 @@ int quality_evaluate(const QualityModel *m, const QualityOpts *o, const char *co
     Examples ex = {0};
     Sent sent = {0};
     Scratch sc = {0};
-    for (size_t i = 0; i < n; i++) add_examples(m, o, texts[i], EVAL_STREAM_BASE + i, &ex, &sent, &sc);
+    for (size_t i = 0; i < n; i++)
+        add_examples(m, o, texts[i], EVAL_STREAM_BASE + i, &ex, &sent, &sc);
     size_t correct = 0, per[4] = {0};
     for (size_t i = 0; i < ex.n; i++) {
         double p[QUALITY_NLEVEL];
@@ -896,7 +960,9 @@ int quality_load(QualityModel **out, const char *path)
     /* check the sizes before allocating what a corrupt header asks for */
     size_t need = (sizeof(uint32_t) << ub) * 2 + (sizeof(uint32_t) << bb);
     if (f.n - f.off < need) {
-        st = softmax_file_get(&f, NULL, need, f.n - f.off < (sizeof(uint32_t) << ub) ? "unigram_counts" : "bigram_counts");
+        st = softmax_file_get(&f, NULL, need,
+                              f.n - f.off < (sizeof(uint32_t) << ub) ? "unigram_counts"
+                                                                     : "bigram_counts");
         goto done;
     }
     m = model_alloc((int)ub, (int)bb, seed);
@@ -912,24 +978,30 @@ int quality_load(QualityModel **out, const char *path)
     if (!st) st = get_array(&f, m->sd, NFEAT * sizeof *m->sd, "feature_sds");
     for (int j = 0; j < NFEAT && !st; j++)
         if (!isfinite(m->mu[j]) || !(m->sd[j] > 0) || !isfinite(m->sd[j]))
-            st = err_set(ERR_INVAL, "quality model '%s': field 'feature_sds' or 'feature_means' holds "
-                         "a bad value for feature %d", path, j);
+            st = err_set(ERR_INVAL,
+                         "quality model '%s': field 'feature_sds' or 'feature_means' holds "
+                         "a bad value for feature %d",
+                         path, j);
     uint32_t nbin;
     if (!st) st = softmax_file_get_u32(&f, &nbin, "bins", QUALITY_NBIN, QUALITY_NBIN);
     if (!st) st = get_array(&f, m->edges, sizeof m->edges[0] * NFEAT, "bin_edges");
     for (int j = 0; j < NFEAT && !st; j++)
         for (int b = 0; b < QUALITY_NBIN - 1 && !st; b++)
             if (!isfinite(m->edges[j][b]) || (b && m->edges[j][b] < m->edges[j][b - 1]))
-                st = err_set(ERR_INVAL, "quality model '%s': field 'bin_edges' is not finite and "
-                             "ascending for feature %d", path, j);
+                st = err_set(ERR_INVAL,
+                             "quality model '%s': field 'bin_edges' is not finite and "
+                             "ascending for feature %d",
+                             path, j);
     if (st) goto done;
     m->dict_from_corpus = (int)fromc;
     softmax_free(m->sm);
     m->sm = NULL;
     st = softmax_file_get_model(&f, &m->sm, QUALITY_NLEVEL, DIM);
 done:
-    if (!st) st = softmax_file_close(&f);
-    else softmax_file_release(&f);
+    if (!st)
+        st = softmax_file_close(&f);
+    else
+        softmax_file_release(&f);
     if (st) {
         quality_free(m);
         return st;

@@ -13,7 +13,13 @@
 
 #include "textfeat.h"
 
-enum { QUALITY_NOISE = 0, QUALITY_SALAD = 1, QUALITY_MILD = 2, QUALITY_CLEAN = 3, QUALITY_NLEVEL = 4 };
+enum {
+    QUALITY_NOISE = 0,
+    QUALITY_SALAD = 1,
+    QUALITY_MILD = 2,
+    QUALITY_CLEAN = 3,
+    QUALITY_NLEVEL = 4
+};
 
 /* How a sentence's probabilities become its score. */
 enum {
@@ -25,15 +31,15 @@ typedef struct QualityModel QualityModel;
 
 /* Per-text result; buffers grow and are reused across calls (one QualityScore per thread). */
 typedef struct QualityScore {
-    int mode;          /* input: QUALITY_EXPECTED or QUALITY_ARGMAX_PROB (init: expected) */
-    size_t n;          /* sentences */
-    TextSpan *span;    /* [n] byte ranges of the sentences in the text */
-    int *level;        /* [n] argmax level */
-    double *p;         /* [n*4] level probabilities */
-    double *score;     /* [n] sentence scores */
-    double tqi;        /* mean of score[]; 0 for a text without any sentence */
+    int mode;       /* input: QUALITY_EXPECTED or QUALITY_ARGMAX_PROB (init: expected) */
+    size_t n;       /* sentences */
+    TextSpan *span; /* [n] byte ranges of the sentences in the text */
+    int *level;     /* [n] argmax level */
+    double *p;      /* [n*4] level probabilities */
+    double *score;  /* [n] sentence scores */
+    double tqi;     /* mean of score[]; 0 for a text without any sentence */
     size_t cap, span_cap;
-    void *scratch;     /* internal */
+    void *scratch; /* internal */
 } QualityScore;
 
 void quality_score_init(QualityScore *s);
@@ -54,24 +60,27 @@ void quality_summary(const double *x, size_t n, double *mean, double *ci95);
 /* ---- training ---- */
 
 typedef struct QualityOpts {
-    uint64_t seed;          /* corruptions and sentence choice */
-    int sentences_per_text; /* at most this many sentences from each training text */
+    uint64_t seed;            /* corruptions and sentence choice */
+    int sentences_per_text;   /* at most this many sentences from each training text */
     int min_words, max_words; /* sentences used for training have this many words */
-    int uni_bits, bi_bits;  /* language-model hash tables: 2^bits counters */
-    const char *dict_path;  /* word list (e.g. /usr/share/dict/words); NULL or missing: the
-                               corpus words seen >= 3 times are the dictionary */
-    double lambda;          /* L2 strength of the classifier */
+    int uni_bits, bi_bits;    /* language-model hash tables: 2^bits counters */
+    const char *dict_path;    /* word list (e.g. /usr/share/dict/words); NULL or missing: the
+                                 corpus words seen >= 3 times are the dictionary */
+    double lambda;            /* L2 strength of the classifier */
     int max_iter;
-    int threads;            /* <= 0: OpenMP default */
+    int threads; /* <= 0: OpenMP default */
 } QualityOpts;
 
 #define QUALITY_DICT_DEFAULT "/usr/share/dict/words"
-#define QUALITY_OPTS_DEFAULTS {1, 8, 4, 60, 20, 22, QUALITY_DICT_DEFAULT, 1e-4, 500, 0}
+#define QUALITY_OPTS_DEFAULTS                                                                      \
+    {                                                                                              \
+        1, 8, 4, 60, 20, 22, QUALITY_DICT_DEFAULT, 1e-4, 500, 0                                    \
+    }
 
 typedef struct QualityTrainInfo {
     size_t lm_texts, lm_tokens;
-    size_t train_sentences;  /* originals; examples = 4x */
-    int dict_from_corpus;    /* 1 if the word list was missing */
+    size_t train_sentences; /* originals; examples = 4x */
+    int dict_from_corpus;   /* 1 if the word list was missing */
     size_t dict_words;
     int iters, converged;
     double f, train_accuracy, seconds;
@@ -85,11 +94,11 @@ int quality_train(QualityModel **out, const QualityOpts *o, const char *const *l
 
 /* Held-out evaluation: the same construction (seeded) on texts the model has not seen. */
 typedef struct QualityEval {
-    size_t n;                 /* examples (4 per original sentence) */
-    long confusion[4][4];     /* [true level][argmax level] */
+    size_t n;             /* examples (4 per original sentence) */
+    long confusion[4][4]; /* [true level][argmax level] */
     double accuracy;
-    double mean_score[4];     /* mean expected-level score per true level */
-    double mean_p_true[4];    /* mean probability of the true level */
+    double mean_score[4];  /* mean expected-level score per true level */
+    double mean_p_true[4]; /* mean probability of the true level */
 } QualityEval;
 
 int quality_evaluate(const QualityModel *m, const QualityOpts *o, const char *const *texts,

@@ -107,8 +107,7 @@ static double row_softmax(const Softmax *m, const uint32_t *idx, const float *va
     return zmax + log(s);
 }
 
-void softmax_predict(const Softmax *m, const uint32_t *idx, const float *val, size_t nnz,
-                     double *p)
+void softmax_predict(const Softmax *m, const uint32_t *idx, const float *val, size_t nnz, double *p)
 {
     row_softmax(m, idx, val, nnz, p, 0, NULL);
 }
@@ -116,7 +115,8 @@ void softmax_predict(const Softmax *m, const uint32_t *idx, const float *val, si
 /* Vector kernels over the P parameters, OpenMP-parallel. dot sums fixed blocks of VBLOCK and then
  * the block sums in order, so its value does not depend on the thread count. */
 #define VBLOCK 16384
-#define VPAR (1u << 20) /* below this many parameters a parallel region costs more than it saves */
+#define VPAR (1u << 20) /* below this many parameters a parallel region costs more than it saves   \
+                         */
 static double dot(const double *a, const double *b, size_t n, double *part, int threads)
 {
     size_t nb = (n + VBLOCK - 1) / VBLOCK;
@@ -173,8 +173,10 @@ static size_t lower_bound(const uint32_t *col, size_t lo, size_t hi, uint32_t ke
 {
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (col[mid] < key) lo = mid + 1;
-        else hi = mid;
+        if (col[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -214,8 +216,8 @@ static double objective_work(const Softmax *m, const SoftmaxData *X, double lamb
     for (int k = 0; k < K; k++) gb[k] = 0;
     for (size_t i = 0; i < n; i++)
         for (int k = 0; k < K; k++) gb[k] += w->P[i * (size_t)K + k];
-    /* 4. gW = lambda W + X^T R; the thread owning features [lo, hi) scans every row's slice of
-     * them in row order, so each sum has one fixed order whatever the partition. */
+            /* 4. gW = lambda W + X^T R; the thread owning features [lo, hi) scans every row's slice
+             * of them in row order, so each sum has one fixed order whatever the partition. */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
 #endif

@@ -11,8 +11,8 @@
 
 /* Training rows: a CSR matrix of float features (columns ascending within a row) and labels. */
 typedef struct SoftmaxData {
-    size_t n;      /* rows */
-    uint32_t D;    /* columns */
+    size_t n;   /* rows */
+    uint32_t D; /* columns */
     size_t nnz, cap;
     size_t *row;   /* [n+1] offsets into col/val */
     uint32_t *col; /* [nnz] */
@@ -58,13 +58,16 @@ typedef struct SoftmaxTrainOpts {
     void *ctx;
 } SoftmaxTrainOpts;
 
-#define SOFTMAX_TRAIN_DEFAULTS {1e-4, 300, 8, 1e-7, 0, NULL, NULL}
+#define SOFTMAX_TRAIN_DEFAULTS                                                                     \
+    {                                                                                              \
+        1e-4, 300, 8, 1e-7, 0, NULL, NULL                                                          \
+    }
 
 typedef struct SoftmaxTrainInfo {
     int iters, evals;
-    double f;         /* final objective */
-    double gnorm;     /* final gradient 2-norm */
-    int converged;    /* tol reached (1) or max_iter / line-search failure (0) */
+    double f;      /* final objective */
+    double gnorm;  /* final gradient 2-norm */
+    int converged; /* tol reached (1) or max_iter / line-search failure (0) */
 } SoftmaxTrainInfo;
 
 /* Minimises the objective from m's current weights (zero after softmax_alloc; a previous solution

@@ -16,10 +16,14 @@ static size_t utf8_decode(const unsigned char *s, size_t n, size_t i, long *cp)
     size_t len;
     long v;
     if (c < 0x80) return *cp = c, 1;
-    if (c >= 0xC2 && c <= 0xDF) len = 2, v = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, v = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, v = c & 0x07;
-    else return *cp = -1, 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, v = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, v = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, v = c & 0x07;
+    else
+        return *cp = -1, 1;
     if (i + len > n) return *cp = -1, 1;
     for (size_t k = 1; k < len; k++) {
         if ((s[i + k] & 0xC0) != 0x80) return *cp = -1, 1;
@@ -81,8 +85,10 @@ int textfeat_next_word(const char *str, size_t n, size_t *pos, char w[TEXTFEAT_W
         if (!is_word_cp(cp)) break;
         if (cp < 0x80) {
             char c = (char)cp;
-            if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-            else if (c >= '0' && c <= '9') c = '0';
+            if (c >= 'A' && c <= 'Z')
+                c = (char)(c - 'A' + 'a');
+            else if (c >= '0' && c <= '9')
+                c = '0';
             if (k + 1 < TEXTFEAT_WORD_MAX) w[k++] = c;
         } else if (k + len < TEXTFEAT_WORD_MAX) {
             memcpy(w + k, s + i, len);
@@ -129,10 +135,11 @@ static int is_space(unsigned char c)
 
 /* Abbreviations that end with a period but rarely end a sentence (lower-case). */
 static const char *const abbrevs[] = {
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "gov", "sen", "rep", "rev",
-    "lt", "col", "sgt", "capt", "cmdr", "adm", "maj", "pres", "supt", "vs", "no", "nos", "jan",
-    "feb", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ft", "ave", "blvd",
-    "approx", "dept", "est", "fig", "inc", "corp", "ltd", "co", "ph", NULL};
+    "mr",     "mrs",  "ms",   "dr",   "prof", "sr",   "jr",  "st",   "mt",   "gen",
+    "gov",    "sen",  "rep",  "rev",  "lt",   "col",  "sgt", "capt", "cmdr", "adm",
+    "maj",    "pres", "supt", "vs",   "no",   "nos",  "jan", "feb",  "apr",  "jun",
+    "jul",    "aug",  "sep",  "sept", "oct",  "nov",  "dec", "ft",   "ave",  "blvd",
+    "approx", "dept", "est",  "fig",  "inc",  "corp", "ltd", "co",   "ph",   NULL};
 
 /* Is the '.' at s[i] the end of an abbreviation, an initial or a dotted token? */
 static int is_abbrev_dot(const char *s, size_t lo, size_t i)
@@ -145,7 +152,7 @@ static int is_abbrev_dot(const char *s, size_t lo, size_t i)
     }
     size_t len = i - b;
     if (len == 0) return 0;
-    if (dots > 0) return 1; /* U.S. a.m. */
+    if (dots > 0) return 1;                                                          /* U.S. a.m. */
     if (len == 1) return ((unsigned char)s[b] >= 'A' && (unsigned char)s[b] <= 'Z'); /* initial */
     if (len > 6) return 0;
     char w[8];
@@ -216,8 +223,8 @@ size_t textfeat_sentences(const char *str, size_t n, TextSpan **spans, size_t *c
         single_dot &= nterm == 1;
         while (j < n) {
             size_t l = utf8_decode(s, n, j, &cp);
-            if (cp == '"' || cp == '\'' || cp == ')' || cp == ']' || cp == 0x201D ||
-                cp == 0x2019 || cp == 0xBB)
+            if (cp == '"' || cp == '\'' || cp == ')' || cp == ']' || cp == 0x201D || cp == 0x2019 ||
+                cp == 0xBB)
                 j += l;
             else
                 break;
@@ -225,9 +232,13 @@ size_t textfeat_sentences(const char *str, size_t n, TextSpan **spans, size_t *c
         size_t m = j;
         while (m < n && (s[m] == ' ' || s[m] == '\t' || s[m] == '\r')) m++;
         int boundary;
-        if (m >= n || s[m] == '\n') boundary = 1;
-        else if (m == j) boundary = 0; /* no white space: 3.5, U.S.A., "?!" inside a token */
-        else boundary = starts_sentence(str, n, m) && !(single_dot && is_abbrev_dot(str, start, first));
+        if (m >= n || s[m] == '\n')
+            boundary = 1;
+        else if (m == j)
+            boundary = 0; /* no white space: 3.5, U.S.A., "?!" inside a token */
+        else
+            boundary =
+                starts_sentence(str, n, m) && !(single_dot && is_abbrev_dot(str, start, first));
         if (boundary) {
             push_span(str, start, j, spans, cap, &k);
             start = j;

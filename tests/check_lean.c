@@ -32,10 +32,11 @@ END_TEST
 
 START_TEST(test_words)
 {
-    const char *s = "Don't STOP\xe2\x80\x94the U.S. 2016 caf\xc3\xa9\xe2\x80\x99s well-known 'quote' "
-                    "x\xff y";
-    const char *want[] = {"don't", "stop", "the", "u", "s", "0000", "caf\xc3\xa9's", "well",
-                          "known", "quote", "x", "y"};
+    const char *s =
+        "Don't STOP\xe2\x80\x94the U.S. 2016 caf\xc3\xa9\xe2\x80\x99s well-known 'quote' "
+        "x\xff y";
+    const char *want[] = {"don't",         "stop", "the",   "u",     "s", "0000",
+                          "caf\xc3\xa9's", "well", "known", "quote", "x", "y"};
     char w[TEXTFEAT_WORD_MAX];
     size_t pos = 0, a, b, k = 0, n = strlen(s);
     while (textfeat_next_word(s, n, &pos, w, &a, &b)) {
@@ -101,13 +102,13 @@ static char *synth_text(int c, gsl_rng *r)
     static const char *const marks[3][4] = {{"progressive", "equity", "climate", "union"},
                                             {"bipartisan", "analysts", "data", "report"},
                                             {"conservative", "liberty", "border", "taxes"}};
-    static const char *const filler[] = {"the", "said", "on", "a", "new", "plan", "week",
-                                         "officials", "state", "people", "is", "of"};
+    static const char *const filler[] = {"the",  "said",      "on",    "a",      "new", "plan",
+                                         "week", "officials", "state", "people", "is",  "of"};
     char *s = malloc(2048);
     size_t k = 0;
     for (int w = 0; w < 60; w++) {
         const char *t = gsl_rng_uniform(r) < 0.15 ? marks[c][gsl_rng_uniform_int(r, 4)]
-                                                   : filler[gsl_rng_uniform_int(r, 12)];
+                                                  : filler[gsl_rng_uniform_int(r, 12)];
         k += (size_t)snprintf(s + k, 2048 - k, "%s%s", w ? " " : "", t);
     }
     return s;
@@ -118,7 +119,8 @@ static void synth_set(size_t n, uint64_t seed, char ***texts, int **y)
     gsl_rng *r = rng_stream_alloc(rng_pcg64, seed, RNG_PURPOSE_DATA_SPLIT, 0);
     *texts = malloc(n * sizeof **texts);
     *y = malloc(n * sizeof **y);
-    for (size_t i = 0; i < n; i++) (*y)[i] = (int)(i % 3), (*texts)[i] = synth_text((int)(i % 3), r);
+    for (size_t i = 0; i < n; i++)
+        (*y)[i] = (int)(i % 3), (*texts)[i] = synth_text((int)(i % 3), r);
     gsl_rng_free(r);
 }
 
@@ -152,7 +154,7 @@ START_TEST(test_learns_synthetic)
     lean_evaluate(m, (const char *const *)te, yte, 60, 0, &mt);
     ck_assert_msg(mt.macro_f1 > 0.95, "macro-F1 %g", mt.macro_f1);
     /* batch == single, for one and three threads */
-    double (*p1)[3] = malloc(60 * sizeof *p1), (*p3)[3] = malloc(60 * sizeof *p3);
+    double(*p1)[3] = malloc(60 * sizeof *p1), (*p3)[3] = malloc(60 * sizeof *p3);
     lean_predict_batch(m, (const char *const *)te, 60, p1, 1);
     lean_predict_batch(m, (const char *const *)te, 60, p3, 3);
     ck_assert(memcmp(p1, p3, 60 * sizeof *p1) == 0);

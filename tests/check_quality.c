@@ -50,8 +50,11 @@ START_TEST(test_sentences)
     /* initials, dotted tokens, and a lower-case continuation never split */
     const char *g[] = {"J. K. Rowling and the U.S. Senate agreed. it ended. and then more"};
     check_split(g[0], g, 1);
-    const char *h[] = {"\xe2\x80\x9cWe won,\xe2\x80\x9d she said.", "\xe2\x80\x9c" "Again.\xe2\x80\x9d"};
-    check_split("\xe2\x80\x9cWe won,\xe2\x80\x9d she said. \xe2\x80\x9c" "Again.\xe2\x80\x9d", h, 2);
+    const char *h[] = {"\xe2\x80\x9cWe won,\xe2\x80\x9d she said.", "\xe2\x80\x9c"
+                                                                    "Again.\xe2\x80\x9d"};
+    check_split("\xe2\x80\x9cWe won,\xe2\x80\x9d she said. \xe2\x80\x9c"
+                "Again.\xe2\x80\x9d",
+                h, 2);
     check_split("", NULL, 0);
     check_split("  \n\n \t ", NULL, 0);
 }
@@ -81,7 +84,8 @@ START_TEST(test_corruptions)
         for (int level = 0; level < 4; level++) {
             gsl_rng *r1 = rng_stream_alloc(rng_pcg64, 9, 77, (uint64_t)rep);
             gsl_rng *r2 = rng_stream_alloc(rng_pcg64, 9, 77, (uint64_t)rep);
-            char *a = quality_corrupt(s, n, level, pool, r1), *b = quality_corrupt(s, n, level, pool, r2);
+            char *a = quality_corrupt(s, n, level, pool, r1),
+                 *b = quality_corrupt(s, n, level, pool, r2);
             ck_assert_str_eq(a, b); /* deterministic in the stream */
             differ[level] += strcmp(a, s) != 0;
             free(a), free(b);
@@ -97,19 +101,16 @@ END_TEST
 
 /* ---- a synthetic news-like corpus: sentences from a small grammar ---- */
 
-static const char *const subj[] = {"The senator", "A local official", "The governor",
-                                   "Her campaign", "The committee", "Most voters",
-                                   "The new report", "The White House", "His office", "The court"};
-static const char *const verb[] = {"said", "announced", "argued", "warned", "claimed", "reported",
-                                   "confirmed", "suggested"};
-static const char *const obj[] = {"that the bill would pass next week",
-                                  "that taxes will rise again this year",
-                                  "that the plan had failed in the state",
-                                  "that the election was very close",
-                                  "that the new law is working for families",
-                                  "that the economy is growing slowly",
-                                  "that the agency would review the policy",
-                                  "that prices for food and fuel went up"};
+static const char *const subj[] = {
+    "The senator", "A local official", "The governor",    "Her campaign", "The committee",
+    "Most voters", "The new report",   "The White House", "His office",   "The court"};
+static const char *const verb[] = {"said",    "announced", "argued",    "warned",
+                                   "claimed", "reported",  "confirmed", "suggested"};
+static const char *const obj[] = {
+    "that the bill would pass next week",       "that taxes will rise again this year",
+    "that the plan had failed in the state",    "that the election was very close",
+    "that the new law is working for families", "that the economy is growing slowly",
+    "that the agency would review the policy",  "that prices for food and fuel went up"};
 static const char *const tail[] = {".", " on Tuesday.", ", according to officials.",
                                    " after the vote.", " in a statement."};
 
@@ -157,9 +158,9 @@ START_TEST(test_synthetic_model)
     QualityOpts o = synth_opts();
     QualityModel *m = NULL;
     QualityTrainInfo info;
-    ck_assert_int_eq(quality_train(&m, &o, (const char *const *)lm, 200, (const char *const *)tr,
-                                   150, &info),
-                     ERR_OK);
+    ck_assert_int_eq(
+        quality_train(&m, &o, (const char *const *)lm, 200, (const char *const *)tr, 150, &info),
+        ERR_OK);
     ck_assert_int_eq(info.dict_from_corpus, 1);
     ck_assert_int_eq(info.train_sentences, 600);
     QualityEval ev;
