@@ -109,8 +109,17 @@ before=$(grep -c '^row' "$T/b/state.txt" 2>/dev/null || echo 0)
 if [ "$before" -ge 14 ] && [ "$before" -lt 24 ] && [ ! -f "$T/b/generations.csv" ]; then ok; else
     bad "kill did not land mid-run (state rows $before)"
 fi
-if "$BIN" experiment --resume -o "$T/b" --no-plot -q >"$T/out" 2>"$T/err"; then ok; else
+if "$BIN" experiment --resume -o "$T/b" >"$T/out" 2>"$T/err"; then ok; else
     bad "resume: $(head -c 400 "$T/err")"
+fi
+grep -q "rows ([0-9]* from an earlier run)" "$T/out" && ok || bad "resume summary line"
+# figures (the resumed run draws them), with the published curves when the reference is present
+if command -v "${BIASAMP_GNUPLOT:-gnuplot}" >/dev/null 2>&1; then
+    nfig=0
+    for f in shares quality ppl tqi_dist; do [ -s "$T/b/experiment_$f.png" ] && nfig=$((nfig + 1)); done
+    [ "$nfig" -eq 4 ] && ok || bad "$nfig of 4 figures drawn: $(grep figure "$T/out" | head -3)"
+else
+    echo "SKIP figures: gnuplot absent"
 fi
 strip() { grep -v '^#' "$1" | cut -d, -f1-15,17 | sort; }
 if [ -f "$T/b/generations.csv" ] && [ "$(strip "$A")" = "$(strip "$T/b/generations.csv")" ]; then ok; else
