@@ -2,6 +2,7 @@
  * Compiled without ISA flags: only __builtin_cpu_supports decides whether a variant may run. */
 #include "kernels.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -71,10 +72,10 @@ const KernelSet *kernels_get(void)
 
 const char *kernels_name(void) { return kernels_get()->name; }
 
-/* Per-thread scratch: a pthread key whose destructor frees the buffer when the thread exits. */
+/* Per-thread scratch: a pthread key whose destructor frees the buffers when the thread exits. */
 typedef struct Scratch {
-    float *p;
-    size_t n;
+    float *p[KERNELS_SCRATCH_SLOTS];
+    size_t n[KERNELS_SCRATCH_SLOTS];
 } Scratch;
 
 static pthread_key_t scratch_key;
@@ -83,7 +84,7 @@ static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 static void scratch_destroy(void *v)
 {
     Scratch *s = v;
-    xfree_aligned(s->p);
+    for (int i = 0; i < KERNELS_SCRATCH_SLOTS; i++) xfree_aligned(s->p[i]);
     free(s);
 }
 
@@ -92,18 +93,19 @@ static void scratch_key_create(void)
     if (pthread_key_create(&scratch_key, scratch_destroy) != 0) abort();
 }
 
-float *kernels_scratch(size_t n)
+float *kernels_scratch(int slot, size_t n)
 {
+    assert(slot >= 0 && slot < KERNELS_SCRATCH_SLOTS);
     pthread_once(&scratch_once, scratch_key_create);
     Scratch *s = pthread_getspecific(scratch_key);
     if (!s) {
         s = xcalloc(1, sizeof *s);
         if (pthread_setspecific(scratch_key, s) != 0) abort();
     }
-    if (s->n < n) {
-        xfree_aligned(s->p);
-        s->p = xcalloc_aligned(n, sizeof(float));
-        s->n = n;
+    if (s->n[slot] < n) {
+        xfree_aligned(s->p[slot]);
+        s->p[slot] = xcalloc_aligned(n, sizeof(float));
+        s->n[slot] = n;
     }
-    return s->p;
+    return s->p[slot];
 }

@@ -48,14 +48,19 @@ typedef struct Shape {
 
 /* Odd shapes: below one tile, tile tails in every dimension, and past KC (256), MC (256/264) and
  * NC (2304) so that multi-block accumulation and the M- and N-split paths all run; {5, 300, 8200}
- * takes the AVX-512 wide-N path (one K block of 300 > KC). */
+ * takes the AVX-512 wide-N path (one K block of 300 > KC); the last two have both GEMM sides
+ * above GEMM_SHARED_MAX (2048) in the forward resp. the dinp product: the static split. */
 static const Shape shapes[] = {
-    {1, 1, 1},     {7, 13, 19},   {8, 48, 48},    {6, 16, 16},   {9, 17, 50},    {33, 65, 97},
-    {5, 260, 3},   {263, 389, 301}, {21, 37, 2333}, {300, 7, 11}, {2, 2333, 5}, {5, 300, 8200},
+    {1, 1, 1},     {7, 13, 19},     {8, 48, 48},    {6, 16, 16},    {9, 17, 50},
+    {33, 65, 97},  {5, 260, 3},     {263, 389, 301}, {21, 37, 2333}, {300, 7, 11},
+    {2, 2333, 5},  {5, 300, 8200},  {2049, 3, 2050}, {2049, 2049, 3},
 };
 #define NSHAPES (sizeof shapes / sizeof shapes[0])
 
 static const KernelSet *variants[] = {&kernels_scalar, &kernels_avx2, &kernels_avx512};
+
+/* The big shapes run once per variant (aligned); the rest also with unaligned pointers. */
+static int small_shape(Shape s) { return (double)s.BT * s.C * s.OC < 2e6; }
 
 static int usable(const KernelSet *ks)
 {
@@ -232,7 +237,8 @@ START_TEST(test_forward_odd_shapes)
     if (!usable(ks)) return;
     for (size_t k = 0; k < NSHAPES; k++) {
         check_forward(ks, shapes[k], 1, 0);
-        check_forward(ks, shapes[k], 0, (int)(k % 3) + 1); /* no bias, unaligned pointers */
+        if (small_shape(shapes[k])) /* no bias, unaligned pointers */
+            check_forward(ks, shapes[k], 0, (int)(k % 3) + 1);
     }
 }
 END_TEST
@@ -243,7 +249,8 @@ START_TEST(test_backward_odd_shapes)
     if (!usable(ks)) return;
     for (size_t k = 0; k < NSHAPES; k++) {
         check_backward(ks, shapes[k], 7, 0);
-        check_backward(ks, shapes[k], 7, (int)(k % 3) + 1); /* unaligned pointers */
+        if (small_shape(shapes[k])) /* unaligned pointers */
+            check_backward(ks, shapes[k], 7, (int)(k % 3) + 1);
     }
 }
 END_TEST
