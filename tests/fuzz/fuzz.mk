@@ -45,7 +45,18 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_LIB)
 	@echo "  FUZZLD  $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(FUZZ_PKG_LIBS) -lm
 
-fuzz-build: $(FUZZ_BINS)
+fuzz-build: fuzz-cc $(FUZZ_BINS)
+
+# A clear message when clang or its libFuzzer runtime is missing (Debian: clang, libclang-rt-N-dev).
+.PHONY: fuzz-cc
+FUZZ_CC_MISSING = fuzz: '$(FUZZ_CC) -fsanitize=fuzzer' does not link; install Debian's clang and \
+    libclang-rt-<version>-dev
+fuzz-cc:
+	@mkdir -p $(FUZZ_BUILD)
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { return (void)d, (void)n, 0; }\n' \
+	    > $(FUZZ_BUILD)/cc_probe.c
+	@$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)/cc_probe \
+	    $(FUZZ_BUILD)/cc_probe.c >/dev/null 2>&1 || { echo "$(FUZZ_CC_MISSING)" >&2; exit 1; }
 
 # One run per harness on build/fuzz/corpus/<t> (seeded from tests/fuzz/corpus/<t>; what the run
 # finds stays there for the next run). Prints executions and the verdict per harness, then a
@@ -67,9 +78,9 @@ define FUZZ_RUN
 	echo "fuzz: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 endef
 
-fuzz: $(FUZZ_BINS)
+fuzz: fuzz-cc $(FUZZ_BINS)
 	$(call FUZZ_RUN,$(FUZZ_SECONDS))
-fuzz-smoke: $(FUZZ_BINS)
+fuzz-smoke: fuzz-cc $(FUZZ_BINS)
 	$(call FUZZ_RUN,$(FUZZ_SMOKE_SECONDS))
 
 # Seed corpora: written by the project's own writers (tests/fuzz/make_corpus.c, linked against
