@@ -13,6 +13,11 @@ if ! command -v tmux >/dev/null 2>&1; then
     exit 0
 fi
 case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
+if [ ! -x "$BIN" ]; then
+    echo "FAIL: no executable $BIN"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
 T=$(mktemp -d)
 SOCK="$T/tmux.sock" # a private server: nothing of the user's tmux is touched
 S=explore
@@ -27,12 +32,14 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-screen() { tm capture-pane -p -t "$S" -S -200; }
+screen() { tm capture-pane -p -t "$S" -S -200 2>/dev/null; }
+alive() { tm has-session -t "$S" 2>/dev/null; }
 # wait_for PATTERN DESCRIPTION [SECONDS]: polls the screen until PATTERN (fixed string) shows.
 wait_for() {
     local i n=$(( ${3:-10} * 10 ))
     for ((i = 0; i < n; i++)); do
         if screen | grep -qF -- "$1"; then ok; return 0; fi
+        alive || break
         sleep 0.1
     done
     bad "$2: '$1' not on the screen:"
@@ -45,6 +52,7 @@ wait_prompts() {
     local i
     for ((i = 0; i < 100; i++)); do
         [ "$(prompt_count)" -ge "$1" ] && return 0
+        alive || break
         sleep 0.1
     done
     bad "no prompt number $1"
@@ -70,7 +78,10 @@ EOF
 
 tm new-session -d -s "$S" -x 120 -y 50 \
     "env BIASAMP_CACHE='$T/cache' TERM=xterm '$BIN' explore '$T/small.ini'; echo EXPLORE_EXIT=\$?; sleep 30"
-wait_for "explore>" "the prompt"
+if ! wait_for "explore>" "the prompt"; then
+    echo "$pass passed, $fail failed"
+    exit 1
+fi
 wait_for "'help' lists the commands" "the greeting"
 
 # TAB completes a key: "set sim.gam<TAB> 2" becomes "set sim.gamma 2"
