@@ -5,6 +5,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,7 +133,12 @@ int gpt2_load_safetensors(Gpt2 **out, const char *path, int B, int T)
         cfg.num_layers++;
     }
     const char *nh = safetensors_meta(st, "n_head");
-    cfg.num_heads = nh ? atoi(nh) : heads_from_config_json(path);
+    if (nh) { /* strtol, not atoi: an out-of-range string is UB for atoi */
+        long v = strtol(nh, NULL, 10);
+        cfg.num_heads = v > INT_MAX ? INT_MAX : v < 0 ? 0 : (int)v; /* config check refuses */
+    } else {
+        cfg.num_heads = heads_from_config_json(path);
+    }
     if (cfg.num_heads <= 0) cfg.num_heads = cfg.channels % 64 == 0 ? cfg.channels / 64 : 1;
     if ((s = gpt2_config_check(&cfg))) {
         err_prefix(s, "%s", path);

@@ -202,6 +202,12 @@ START_TEST(test_safetensors_bad_models)
     ck_assert_ptr_nonnull(strstr(err_msg(), "transformer.h.1.mlp.c_fc.weight': shape [32, 8], expected [8, 32]"));
     for (int i = 0; i < n; i++)
         if (!strcmp(items[i].name, "transformer.h.1.mlp.c_fc.weight")) items[i].shape[0] = 8, items[i].shape[1] = 32;
+    /* an n_head beyond int (atoi's UB before) is refused by the config check */
+    const char *meta[] = {"n_head", "99999999999"};
+    ck_assert_int_eq(safetensors_write(path, items, n, meta, 1), ERR_OK);
+    ck_assert_int_eq(gpt2_load_safetensors(&r, path, 2, 8), ERR_INVAL);
+    ck_assert_msg(strstr(err_msg(), "num_heads must be in [1, 1024] (got 2147483647)"), "%s",
+                  err_msg());
     items[n] = (StWriteItem){"transformer.h.7.ln_1.gamma", nanv, 1, {2}};
     nanv[2] = 0;
     ck_assert_int_eq(safetensors_write(path, items, n + 1, NULL, 0), ERR_OK);
