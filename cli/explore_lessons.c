@@ -180,15 +180,17 @@ static int lesson_sampling(LessonCtx *L)
     LTable t;
     lt_init(&t, G);
     int cg = lt_col(&t, "generation"), cv = lt_col(&t, "var_mc"),
-        cq5 = lt_col(&t, "var_q05"), cq95 = lt_col(&t, "var_q95"),
+        cq5 = lt_col(&t, "var_q05"), cq50 = lt_col(&t, "var_q50"), cq95 = lt_col(&t, "var_q95"),
         cth = lt_col(&t, "var_formula"), cb = lt_col(&t, "bias_mc");
     int nrep = R < 12 ? (int)R : 12, crep = t.ncol;
     for (int i = 0; i < nrep; i++) lt_col(&t, "bias_rep_%d", i + 1);
     for (int g = 0; g < G; g++) {
-        double q5 = explore_mc(r, "sd", g, MC_Q05), q95 = explore_mc(r, "sd", g, MC_Q95);
+        double q5 = explore_mc(r, "sd", g, MC_Q05), q95 = explore_mc(r, "sd", g, MC_Q95),
+               qm = explore_mc(r, "sd", g, MC_Q50);
         lt_set(&t, cg, g, g);
         lt_set(&t, cv, g, reps_mean(r, "sd", g, 1));
         lt_set(&t, cq5, g, q5 * q5);
+        lt_set(&t, cq50, g, qm * qm);
         lt_set(&t, cq95, g, q95 * q95);
         lt_set(&t, cth, g, v0 * pow((double)(n - 1) / n, g + 1));
         lt_set(&t, cb, g, explore_mc(r, "bias", g, MC_MEAN));
@@ -197,7 +199,8 @@ static int lesson_sampling(LessonCtx *L)
     if ((st = lt_write(L, &t))) return st;
     lesson_step(L, "The figure");
     lesson_say(L, "Left: the bias of %d single chains and the average over all %ld. Right: the "
-               "average fitted variance with its 5-95 %% band and the formula.", nrep, R);
+               "average fitted variance with the formula, the median chain and the chains' "
+               "5-95 %% band.", nrep, R);
     if ((st = lesson_figure(L, "lesson_1", NULL, 0, NULL, 0))) return st;
     lesson_end(L, "Takeaway: sampling error alone makes a refitted model collapse (its variance "
                "drains away) without pushing it anywhere: collapse is not bias.",

@@ -1,13 +1,13 @@
 # lesson_1.gp: Lesson 1, collapse from sampling error alone. Left: the bias of single chains and
-# the average over all chains (no direction). Right: the average fitted variance with the chains'
-# 5-95 % band and the formula ((n-1)/n)^(g+1) (log scale).
+# the average over all chains (no direction). Right: the average fitted variance with the formula
+# ((n-1)/n)^(g+1), the median chain and the chains' 5-95 % band (log scale).
 # gnuplot -c lesson_1.gp LESSON.csv OUT TITLE TERM   (LESSON.csv from `biasamp lesson 1`)
 figw = 1400; figh = 560; minrows = 44
 out = ARG2; load 'common.gp'
 term = ARG4; load 'explore_term.gp'
 data = ARG1; ttl = ARG3
 stats data using 1 nooutput
-nrep = STATS_columns - 6
+nrep = STATS_columns - 7
 if (dumb) { nrep = (nrep < 4) ? nrep : 4 }
 if (dumb) { set multiplot layout 2,1 title ttl } else { set multiplot layout 1,2 title ttl }
 set xlabel "generation"
@@ -24,11 +24,13 @@ eval keyat("bottom left")
 if (dumb) {
     plot data using "generation":"var_mc" with lines lt 1 title "average over chains", \
          data using "generation":"var_formula" with lines lt 2 title "((n-1)/n)^(g+1)", \
+         data using "generation":"var_q50" with lines lt 4 title "median chain", \
          data using "generation":"var_q05" with lines lt 3 title "5 % / 95 % of chains", \
          data using "generation":"var_q95" with lines lt 3 notitle
 } else {
     plot data using "generation":"var_q05":"var_q95" with filledcurves lc rgb c1 title "chains 5-95 %", \
          data using "generation":"var_mc" with points pt 7 ps 0.8 lc rgb c1 title "average over chains", \
-         data using "generation":"var_formula" with lines lw 2 lc rgb c2 title "((n-1)/n)^(g+1)"
+         data using "generation":"var_formula" with lines lw 2 lc rgb c2 title "((n-1)/n)^(g+1)", \
+         data using "generation":"var_q50" with lines lw 2 dt 2 lc rgb c1 title "median chain"
 }
 unset multiplot
