@@ -35,6 +35,9 @@ typedef struct ExpConfig {
     double lr, lr_final, weight_decay, overfit_weight_decay, grad_clip;
     /* [generate] */
     long block, new_tokens, slots;
+    int greedy;                  /* 1: the paper's greedy decoding; 0: sample */
+    double temperature, top_p;
+    long top_k;
     /* [eval] */
     char lean_model[CFG_STR_MAX], quality_model[CFG_STR_MAX], dict[CFG_STR_MAX];
     long lean_max, quality_train, quality_lm, stride;

@@ -28,6 +28,7 @@
 #define EXP_RNG_PURPOSE_TRAIN UINT64_C(0x4578705472) /* fine-tuning data order */
 #define EXP_RNG_PURPOSE_PRESERVE UINT64_C(0x4578705072) /* preserved real articles */
 #define EXP_RNG_PURPOSE_PRETRAIN UINT64_C(0x4578704261) /* base model init and data order */
+#define EXP_RNG_PURPOSE_SAMPLE UINT64_C(0x4578705361)   /* sampled continuations (greedy = 0) */
 
 static const char *const setup_names[EXP_NCODES] = {
     "replace", "accumulate", NULL, "preserve", NULL, "overfit", "center", "center_preserve"};
@@ -713,8 +714,9 @@ static int open_table(CsvLog **log, const char *dir, const RunInfo *ri, const Ex
     csvlog_meta(l, "mix", "%g %g %g", e->mix.v[0], e->mix.v[1], e->mix.v[2]);
     csvlog_meta(l, "vocab", "%s", e->vocab);
     csvlog_meta(l, "articles", "balanced=%zu,center=%zu", d->n_prompts[0], d->n_prompts[1]);
-    csvlog_meta(l, "protocol", "block=%ld,new_tokens=%ld,max_blocks=%ld,greedy=1", e->block,
-                e->new_tokens, e->max_blocks);
+    csvlog_meta(l, "protocol", "block=%ld,new_tokens=%ld,max_blocks=%ld,greedy=%d,temperature=%g,"
+                "top_k=%ld,top_p=%g", e->block, e->new_tokens, e->max_blocks, e->greedy,
+                e->temperature, e->top_k, e->top_p);
     csvlog_meta(l, "finetune", "epochs=%ld,overfit_epochs=%ld,lr=%g,weight_decay=%g,batch=%ld",
                 e->epochs, e->overfit_epochs, e->lr, e->weight_decay, e->batch);
     csvlog_meta(l, "rho", "%g", e->rho);
@@ -897,7 +899,11 @@ int experiment_run(const ExpConfig *e, const int *setups, int nsetups, const Exp
         size_t n = d.n_prompts[u->ps];
         double *art = xcalloc(n * ART_NCOLS, sizeof *art);
         st = gen_alloc(&g, model, slots, ctx, rows);
-        if (!st) st = exp_generate(g, d.prompts[u->ps], n, e, d.eot, &synth, NULL);
+        /* sampling streams: (seed, purpose, unit) -> per prompt (that seed, GENERATE, prompt) */
+        uint64_t gseed = rng_hash3((uint64_t)e->seed, EXP_RNG_PURPOSE_SAMPLE,
+                                   (uint64_t)(u->setup + 2) * 100000u + (uint64_t)(u->gen + 1) * 2u +
+                                       (uint64_t)u->ps);
+        if (!st) st = exp_generate(g, d.prompts[u->ps], n, e, d.eot, gseed, &synth, NULL);
         double t_gen = now_s() - t0 - t_train;
         if (!st) {
             unit_path(path, sizeof path, o->dir, "synth", u->key, u->gen, ".tok");

@@ -186,7 +186,7 @@ void exp_real_doc(TrainDocs *out, const ExpArticle *a, const ExpConfig *e, int b
 }
 
 int exp_generate(Gen *g, const ExpArticle *arts, size_t n, const ExpConfig *e, int eot,
-                 TrainDocs *out, Progress *prog)
+                 uint64_t seed, TrainDocs *out, Progress *prog)
 {
     const int **titles = xcalloc(n, sizeof *titles), **bodies = xcalloc(n, sizeof *bodies);
     int *tl = xcalloc(n, sizeof *tl), *bl = xcalloc(n, sizeof *bl), **outs = xcalloc(n, sizeof *outs);
@@ -202,9 +202,12 @@ int exp_generate(Gen *g, const ExpArticle *arts, size_t n, const ExpConfig *e, i
     }
     GenOpts go = gen_opts_default();
     go.max_new = (int)e->new_tokens;
-    go.greedy = 1;
+    go.greedy = e->greedy;
+    go.temperature = (float)e->temperature;
+    go.top_k = (int)e->top_k;
+    go.top_p = (float)e->top_p;
     go.eot = eot;
-    go.seed = (uint64_t)e->seed;
+    go.seed = seed;
     int st = gen_blocks_many(g, titles, tl, bodies, bl, n, block, &go, outs, ol, prog);
     if (!st) {
         for (size_t i = 0; i < n; i++) {

@@ -45,9 +45,9 @@ void exp_articles_release(ExpArticle *a, size_t n);
 void exp_real_doc(TrainDocs *out, const ExpArticle *a, const ExpConfig *e, int blocks, int eot,
                   size_t max_len);
 /* The paper's protocol on n articles: appends per article the document title prompt + the
- * concatenated continuations + EOT. */
+ * concatenated continuations + EOT. `seed` seeds the per-prompt streams when sampling. */
 int exp_generate(Gen *g, const ExpArticle *arts, size_t n, const ExpConfig *e, int eot,
-                 TrainDocs *out, Progress *prog);
+                 uint64_t seed, TrainDocs *out, Progress *prog);
 /* Writes documents as a token file (models/corpus.h format), atomically. */
 int exp_docs_write(const char *path, const TrainDocs *d, int V);
 
