@@ -187,7 +187,7 @@ static const ExploreCmd explore_cmds[] = {
      "  the rest of the line. A bad value is refused and the key keeps its value.\n"},
     {"show", do_show, "[KEY]", "show the config, or one key with its help and range", ""},
     {"load", do_load, "CONFIG", "load a config file (every other key back to its default)", ""},
-    {"run", do_run, "", "run: the population map at once, then the Monte Carlo replicates",
+    {"run", do_run, "", "the population map at once, then the Monte Carlo replicates",
      "  Prints the population map's trend first (n = inf, no sampling error), then runs the\n"
      "  replicates (a progress line on a terminal) and prints bias and dispersion per generation.\n"
      "  Set sim.n = inf for the population map alone.\n"},
@@ -198,9 +198,11 @@ static const ExploreCmd explore_cmds[] = {
      "  the sign condition and the closed form; then the necessary and sufficient verdicts\n"
      "  (paper/theory.md, section 3) and, when the latest run used this config, whether its\n"
      "  replicates agree.\n"},
-    {"plot", do_plot, "[png FILE|svg FILE|term|window] [METRIC...|density|shares]",
-     "plot the latest run (terminal; a window with a display; or a file)",
-     "  Default metrics: bias dispersion. 'density' draws the snapshots, 'shares' every class.\n"},
+    {"plot", do_plot, "[TARGET] [METRIC...]",
+     "plot the latest run: in the terminal, a window, or a file",
+     "  TARGET: term, window, png FILE or svg FILE. Default: a window when $DISPLAY is set at a\n"
+     "  terminal (with a gnuplot that has one), else the terminal. METRIC: metric names (default\n"
+     "  bias dispersion), 'density' (the snapshots) or 'shares' (every class).\n"},
     {"compare", do_compare, "[METRIC...]", "the last two runs side by side (config and values)",
      ""},
     {"save", do_save, "DIR", "rerun the config into DIR: config.ini, CSV tables, figures", ""},
@@ -476,7 +478,8 @@ int cmd_explore(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
-            if (noverrides == EXPLORE_MAX_OVERRIDES) return cli_usage_error("explore", "too many -s");
+            if (noverrides == EXPLORE_MAX_OVERRIDES)
+                return cli_usage_error("explore", "too many -s");
             overrides[noverrides++] = optarg;
             break;
         case 'h': explore_help(); return 0;

@@ -360,8 +360,8 @@ int explore_compare(const Explore *e, char **metrics, int nmetrics)
 {
     const ExploreRun *a = e->runs[1], *b = e->runs[0];
     if (!a || !b)
-        return err_set(ERR_INVAL, "compare needs two runs (%d so far): change a key and 'run' again",
-                       b ? 1 : 0);
+        return err_set(ERR_INVAL, "compare needs two runs (%d so far): change a key, 'run' "
+                       "again", b ? 1 : 0);
     if (!metrics || nmetrics == 0) {
         metrics = (char **)default_metrics;
         nmetrics = 2;

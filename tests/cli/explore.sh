@@ -167,7 +167,8 @@ else
 fi
 
 # --- set forms, a clean session exits 0 -----------------------------------------------------------
-session 0 "clean session" "$T/small.ini" <<'EOF'
+session 0 "clean session" "$T/small.ini" <<EOF
+load $T/small.ini
 set sim.n=inf
 set data.params = 0 2
 set pretrained.params ""
@@ -177,6 +178,7 @@ show plot.title
 run
 theory
 EOF
+has "$T/out" "loaded $T/small.ini" "load CONFIG"
 has "$T/out" "data.params = 0 2" "set KEY = VALUE with a list"
 has "$T/out" "plot.title = a title with words" "set: the value is the rest of the line"
 has "$T/out" "n = inf" "set KEY=VALUE"
@@ -192,14 +194,19 @@ printf 'show sim.family\n' | "$BIN" explore >"$T/out" 2>&1
 has "$T/out" "sim.family = beta" "no config: the defaults"
 
 # --- compare before two runs, plot before a run ---------------------------------------------------
-session 2 "nothing run yet" "$T/small.ini" <<'EOF'
+session 2 "nothing run yet" "$T/small.ini" <<EOF
 compare
 plot
 table
+load $T/nope.ini
+exit
+run
 EOF
 has "$T/err" "compare needs two runs" "compare without runs"
 has "$T/err" "type 'run' first" "plot without a run"
-count "$T/err" "error:" 3 "three error lines"
+has "$T/err" "cannot open config '$T/nope.ini'" "load a missing file: error"
+count "$T/err" "error:" 4 "four error lines"
+hasnt "$T/out" "run 1:" "exit ends the session"
 
 # --- a lesson inside the explorer leaves its config and last two runs -----------------------------
 session 0 "lesson inside the explorer" <<'EOF'
