@@ -348,8 +348,8 @@ int conditions_check(const SimSpec *s, ConditionReport *r)
     r->collapse = dl < d0 * (1 - 1e-6);
 done:
     free(s1);
-    free(pop);
     free(fits);
+    r->popmap = pop; /* the first G rows */
     if (st) conditions_release(r);
     return st;
 }
@@ -424,5 +424,7 @@ void conditions_release(ConditionReport *r)
 {
     if (!r) return;
     free(r->gen);
+    free(r->popmap);
     r->gen = NULL;
+    r->popmap = NULL;
 }

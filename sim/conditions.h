@@ -77,6 +77,7 @@ typedef struct ConditionReport {
     CondMc mc;
     CondMcSummary mcs;
     double z;               /* significance threshold in standard errors */
+    double *popmap;         /* [G][nmetric]: the population map's metric rows (owned) */
     int agrees;             /* 1 agree, 0 disagree, -1 not compared; a mixed population
                              * trajectory agrees when the Monte Carlo net drift b_{G-1} - b_0 is
                              * significant with the population's sign */

@@ -227,7 +227,7 @@ int conditions_run(const SimSpec *s, const CondRunOpts *o, CondRunOutput *out)
     int st = conditions_check(s, &out->rep);
     if (st) return st;
     out->pop = xcalloc((size_t)G * (size_t)M, sizeof *out->pop);
-    if ((st = loop_population(s, out->pop))) return st;
+    memcpy(out->pop, out->rep.popmap, (size_t)G * (size_t)M * sizeof *out->pop);
     if (o->simulate && s->n > 0) {
         if ((st = mc_run(s, &out->mc, o->progress ? "replicates" : NULL))) return st;
         out->simulated = 1;
