@@ -307,7 +307,11 @@ static int eval_main(int argc, char **argv)
         runinfo_init(&ri, cli_argc, cli_argv);
         st = csvlog_open(&log, csv, "lean_eval", &ri);
         if (!st) st = csvlog_meta(log, "model", "%s", model);
-        for (int k = 0; k < np && !st; k++) st = csvlog_meta(log, "part", "%d=%s", k, sets[k].name);
+        for (int k = 0; k < np && !st; k++) {
+            char key[16];
+            snprintf(key, sizeof key, "part%d", k);
+            st = csvlog_meta(log, key, "%s", sets[k].name);
+        }
         if (!st) st = csvlog_meta(log, "classes", "0=left 1=center 2=right");
         if (!st) st = csvlog_header(log, cols, 11);
         for (int k = 0; k < np && !st; k++)
