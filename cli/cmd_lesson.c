@@ -197,11 +197,16 @@ int lesson_figure(LessonCtx *L, const char *script, const char *const *files, in
     return ERR_OK;
 }
 
-void lesson_end(LessonCtx *L, const char *takeaway, const char *further)
+void lesson_end(LessonCtx *L, const char *takeaway, const char *further, ...)
 {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, further);
+    vsnprintf(buf, sizeof buf, further, ap);
+    va_end(ap);
     lesson_out(L, "\n");
     lesson_wrap(L, "", takeaway);
-    lesson_wrap(L, "", further);
+    lesson_wrap(L, "", buf);
     fflush(stdout);
 }
 

@@ -169,7 +169,8 @@ int lesson_table(LessonCtx *L, const char *const *names, int ncol, int nrow, con
  * standalone, in the terminal (or a window) inside the explorer. */
 int lesson_figure(LessonCtx *L, const char *script, const char *const *files, int nfiles,
                   const char *const *strings, int nstrings);
-/* The closing lines: the takeaway and the command to explore further. */
-void lesson_end(LessonCtx *L, const char *takeaway, const char *further);
+/* The closing lines: the takeaway and the command to explore further (a format). */
+void lesson_end(LessonCtx *L, const char *takeaway, const char *further, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

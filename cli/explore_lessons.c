@@ -204,8 +204,9 @@ static int lesson_sampling(LessonCtx *L)
     if ((st = lesson_figure(L, "lesson_1", NULL, 0, NULL, 0))) return st;
     lesson_end(L, "Takeaway: sampling error alone makes a refitted model collapse (its variance "
                "drains away) without pushing it anywhere: collapse is not bias.",
-               "Explore further: biasamp explore configs/lesson-1-sampling.ini, then 'set sim.n "
-               "100', 'run', 'compare'; or 'set sim.ddof 1' (the unbiased variance) and 'run'.");
+               "Explore further: biasamp explore %s, then 'run', 'set sim.n 100', 'run', "
+               "'compare'; or 'set sim.ddof 1' (the unbiased variance) and 'run'.",
+               L->config);
     return ERR_OK;
 }
 
@@ -286,8 +287,9 @@ static int lesson_tilt(LessonCtx *L)
     lesson_end(L, "Takeaway: a weight that favours one side pushes the model that way in every "
                "generation, with no sampling error and no loss of variance: bias amplification "
                "is a different thing from model collapse.",
-               "Explore further: biasamp explore configs/lesson-2-tilt.ini, then 'set sim.lambda "
-               "-0.1' (the push turns round), 'set sim.n inf', 'run', 'compare'.");
+               "Explore further: biasamp explore %s, then 'run', 'set "
+               "sim.lambda -0.1' (the push turns round), 'run', 'compare'.",
+               L->config);
     return ERR_OK;
 }
 
@@ -398,8 +400,9 @@ static int lesson_paper(LessonCtx *L)
     lesson_end(L, "Takeaway: weighting samples by the model's own density pulls the model toward "
                "what it already believes: its mean drifts to the pretrained model's side while "
                "its variance collapses, both at once and with no sampling error needed.",
-               "Explore further: biasamp explore configs/lesson-3-paper.ini, then 'set sim.gamma "
-               "0.5', 'run', 'compare mean sd'; or 'set pretrained.params 2 3' (a left lean).");
+               "Explore further: biasamp explore %s, then 'run', 'set sim.gamma 0.5', 'run', "
+               "'compare mean sd'; or 'set pretrained.params 2 3' (a left lean).",
+               L->config);
     return ERR_OK;
 }
 
@@ -506,9 +509,9 @@ static int lesson_mitigations(LessonCtx *L)
     lesson_end(L, "Takeaway: keeping real data in the pool bounds zero-mean noise, but a "
                "systematic push is bounded only by fresh real data in a fixed share "
                "(preserve); accumulation slows it to a logarithmic crawl that never stops.",
-               "Explore further: biasamp explore configs/lesson-4-mitigations.ini, then 'set "
-               "sim.mode preserve', 'set sim.rho 0.1', 'run', 'compare'; the last two runs of "
-               "this lesson are already there to compare.");
+               "Explore further: biasamp explore %s, then 'set sim.mode preserve', 'run', 'set "
+               "sim.rho 0.1', 'run', 'compare' (right after the lesson, 'compare' already shows "
+               "its last two runs).", L->config);
     return ERR_OK;
 }
 
@@ -610,9 +613,9 @@ static int lesson_shares(LessonCtx *L)
     lesson_end(L, "Takeaway: a small preference decides the outcome only when the sample is big "
                "enough for it to beat chance: with n s well above 1 the favoured class rises in "
                "nearly every run, well below 1 drift decides.",
-               "Explore further: biasamp explore configs/lesson-5-shares.ini, then 'set sim.boost "
+               "Explore further: biasamp explore %s, then 'set sim.boost "
                "0.01', 'set sim.n 100', 'run', 'plot shares'; 'set sim.temperature 0.8' shows a "
-               "biased sampler instead of a biased fit.");
+               "biased sampler instead of a biased fit.", L->config);
     return ERR_OK;
 }
 
@@ -705,8 +708,10 @@ static int lesson_misspecified(LessonCtx *L)
     lesson_end(L, "Takeaway: a family that cannot represent the truth is wrong from the first "
                "fit, in its median and its shape, but without a weight the error does not grow: "
                "misspecification is an offset, not an amplifier.",
-               "Explore further: biasamp explore configs/lesson-6-misspecified.ini, then 'set "
-               "sim.weight prev_density', 'set sim.n inf', 'run', 'compare' (now it moves).");
+               "Explore further: biasamp explore %s, then 'set sim.n "
+               "inf', 'run', 'set sim.weight prev_density', 'run', 'compare': the spread collapses "
+               "now; does the median move?",
+               L->config);
     return ERR_OK;
 }
 
