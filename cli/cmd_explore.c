@@ -18,7 +18,7 @@
 #include "paths.h"
 #include "xalloc.h"
 
-#define EXPLORE_ARGS 32
+#define EXPLORE_ARGS 80 /* words on a line */
 #define EXPLORE_MAX_OVERRIDES 64
 
 typedef struct ExploreCmd {
@@ -222,14 +222,15 @@ static const ExploreCmd *explore_find(const char *name)
 
 /* ---- the loop -------------------------------------------------------------------------------- */
 
-/* Splits line in place into at most EXPLORE_ARGS words; rest[i] points at word i in `orig`. */
+/* Splits line in place into words; rest[i] points at word i in `orig`. -1 past EXPLORE_ARGS. */
 static int explore_split(char *line, char **argv, const char *orig, const char **rest)
 {
     int argc = 0;
     char *p = line;
-    while (argc < EXPLORE_ARGS) {
+    for (;;) {
         while (isspace((unsigned char)*p)) p++;
         if (!*p) break;
+        if (argc == EXPLORE_ARGS) return -1;
         rest[argc] = orig + (p - line);
         argv[argc++] = p;
         while (*p && !isspace((unsigned char)*p)) p++;
@@ -248,6 +249,10 @@ static int explore_line(Explore *e, const char *line, int *status)
     while (len && isspace((unsigned char)copy[len - 1])) copy[--len] = '\0';
     char *orig = xstrdup(copy);
     int argc = explore_split(copy, argv, orig, rest), quit = 0;
+    if (argc < 0) {
+        *status = err_set(ERR_INVAL, "more than %d words on a line", EXPLORE_ARGS);
+        goto done;
+    }
     if (argc == 0 || argv[0][0] == '#') goto done;
     const ExploreCmd *c = explore_find(argv[0]);
     if (!c) {

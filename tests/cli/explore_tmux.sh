@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # explore_tmux.sh: types into a live `biasamp explore` in a detached tmux session and reads the
 # screen: the prompt, TAB completion of a key and of a command, a listing of ambiguous keys, line
-# editing (Ctrl-C drops a line), history (Up), a run, a text plot, quit and the history file.
+# editing (Ctrl-C drops a line), history (Up), a run with its progress line, a text plot, quit and
+# the history file.
 # Skips (exit 0) with a message when tmux is absent. Ends with "N passed, N failed"; exits non-zero
 # on any failure.
 set -u
@@ -99,6 +100,7 @@ tm send-keys -t "$S" "ru" Tab
 wait_for "explore> run" "TAB completed the command on the line"
 tm send-keys -t "$S" Enter
 wait_for "run 1: gaussian, weight tilt, replace, n = 100 x 20 replicates" "TAB completed run"
+wait_for "replicates 20/20 done in" "the Monte Carlo progress line"
 wait_for "Monte Carlo in" "the run finished"
 # two TABs on an ambiguous key list the candidates
 n=$(prompt_count)
