@@ -12,10 +12,6 @@
 #include "sim.h"
 #include "simcfg.h"
 
-/* The commands (registered in main.c; declared here too until cli.h lists them). */
-int cmd_explore(int argc, char **argv);
-int cmd_lesson(int argc, char **argv);
-
 #define EXPLORE_PATH_MAX 4096
 #define EXPLORE_VAL_MAX (2 * CFG_STR_MAX)
 #define EXPLORE_KEEP 2 /* runs remembered for `compare` */
