@@ -12,13 +12,16 @@ set title ttl
 set xlabel xc noenhanced
 set ylabel m noenhanced
 set key top left font ",9"
-plot for [k=1:hasse] data using xc:m:se with yerrorbars pt 7 ps 0.7 lc rgb c1 title m." (Monte Carlo mean +- SE)", \
-     data using xc:m with lines lc rgb c1 title (hasse ? "" : m), \
-     data using xc:"metric_pop" with lines dt 2 lw 2 lc rgb c2 title "population map (n = inf)", \
+rest = 'data using xc:"metric_pop" with lines dt 2 lw 2 lc rgb c2 title "population map (n = inf)", \
      data using xc:"metric_theory" with points pt 6 ps 1.3 lc rgb "black" title "closed form", \
      for [k=1:(n0 > 0)] bnd using "x1":((column("kind") == 0) ? column("y1") : NaN):(column("x2") - column("x1")):(column("y2") - column("y1")) \
          with vectors nohead lw 2 lc rgb c4 title "amplification class changes", \
      for [k=1:(n1 > 0)] bnd using "x1":((column("kind") == 1) ? column("y1") : NaN):(column("x2") - column("x1")):(column("y2") - column("y1")) \
          with vectors nohead lw 2 dt 2 lc rgb c3 title "n s = 1", \
      for [k=1:(n2 > 0)] bnd using "x1":((column("kind") == 2) ? column("y1") : NaN):(column("x2") - column("x1")):(column("y2") - column("y1")) \
-         with vectors nohead lw 2 dt 3 lc rgb "black" title "preservation fixed point"
+         with vectors nohead lw 2 dt 3 lc rgb "black" title "preservation fixed point"'
+if (hasse) {
+    plot data using xc:m:se with yerrorlines pt 7 ps 0.7 lc rgb c1 title m." (Monte Carlo mean +- SE)", @rest
+} else {
+    plot data using xc:m with linespoints pt 7 ps 0.7 lc rgb c1 title m, @rest
+}

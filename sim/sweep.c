@@ -523,8 +523,9 @@ static int sweep_grid(const SweepOpts *o, SweepGrid *g, SimSpec *s0, int *format
     }
     *format = sc.sim.plot_format;
     snprintf(title, CFG_STR_MAX, "%s", sc.sim.title);
-    const char *grid[2] = {o->grid[0] ? o->grid[0] : sc.grid1[0] ? sc.grid1 : NULL,
-                           o->grid[1] ? o->grid[1] : sc.grid2[0] ? sc.grid2 : NULL};
+    /* -g grids replace the config's [sweep] grids altogether */
+    const char *grid[2] = {sc.grid1[0] ? sc.grid1 : NULL, sc.grid2[0] ? sc.grid2 : NULL};
+    if (o->grid[0] || o->grid[1]) grid[0] = o->grid[0], grid[1] = o->grid[1];
     snprintf(g->metric, sizeof g->metric, "%s", o->metric ? o->metric : sc.metric);
     cfg_release(&c);
     if (!grid[0] && grid[1]) grid[0] = grid[1], grid[1] = NULL;

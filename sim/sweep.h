@@ -53,7 +53,7 @@ typedef struct SweepOpts {
     const char *config;    /* base config file (NULL: defaults) */
     char **overrides;
     int noverrides;
-    const char *grid[2];   /* NULL: from [sweep] */
+    const char *grid[2];   /* both NULL: sweep.grid1/grid2 of the config; else these only */
     const char *metric;    /* NULL: sweep.metric */
     const char *dir;       /* results folder (exists) */
     const RunInfo *run;

@@ -277,6 +277,13 @@ int sweep_finish(const SweepOpts *o, const SweepGrid *g, const SimSpec *s0, cons
     }
     Segs S = {0};
     sweep_segments(g, s0, &t, &S);
+    /* error bars only where the metric has standard errors (finite n) */
+    char se[80];
+    snprintf(se, sizeof se, "%s_se", g->metric);
+    int cse = sweep_table_col(&t, se), has_se = 0;
+    for (long r = 0; r < t.nrow && cse >= 0; r++)
+        has_se |= isfinite(t.v[(size_t)r * (size_t)t.ncol + (size_t)cse]);
+    if (!has_se) se[0] = '\0';
     sweep_table_release(&t);
     char path[4096];
     CsvLog *log = NULL;
@@ -297,14 +304,10 @@ int sweep_finish(const SweepOpts *o, const SweepGrid *g, const SimSpec *s0, cons
     free(S.s);
     if (st || cst) return st ? st : cst;
     if (!o->plot) return ERR_OK;
-    char fig[4096], file[64], nb[64], se[80], scales[16];
+    char fig[4096], file[64], nb[64], scales[16];
     snprintf(file, sizeof file, "sweep.%s", simcfg_formats[format]);
     if ((st = paths_join(fig, sizeof fig, o->dir, file))) return st;
     snprintf(nb, sizeof nb, "%d %d %d", res->nboundary[0], res->nboundary[1], res->nboundary[2]);
-    int has_se = 0;
-    snprintf(se, sizeof se, "%s_se", g->metric);
-    for (int c = 0; c < g->ncol; c++) has_se |= !strcmp(g->cols[c], se);
-    if (!has_se) se[0] = '\0';
     char ttl[512];
     snprintf(ttl, sizeof ttl, "%s%s%s at generation %d (%s, weight %s, mode %s)", title,
              title[0] ? ": " : "", g->metric, s0->generations - 1, s0->fit.type->name,
