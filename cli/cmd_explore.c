@@ -418,6 +418,27 @@ static void explore_on_sigint(int sig)
     explore_interrupted = 1;
 }
 
+/* SIGHUP (the terminal closed) and SIGTERM end the session after the current command, so that
+ * its temp folder is removed; a second signal has the default effect. */
+static volatile sig_atomic_t explore_stop;
+
+static void explore_on_stop(int sig)
+{
+    (void)sig;
+    explore_stop = 1;
+}
+
+static void explore_catch_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = explore_on_stop;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static void explore_sigint(int at_prompt)
 {
     struct sigaction sa;
@@ -519,13 +540,15 @@ int cmd_explore(int argc, char **argv)
     long lineno = 0;
     char *line = NULL;
     size_t cap = 0;
-    for (;;) {
+    explore_catch_stop();
+    while (!explore_stop) {
         char *text;
         if (e.interactive) {
             explore_interrupted = 0;
             explore_sigint(1);
             text = readline("explore> ");
             explore_sigint(0);
+            if (!text && explore_stop) break;
             if (!text && explore_interrupted) {
                 printf("\n");
                 continue;
@@ -557,6 +580,7 @@ int cmd_explore(int argc, char **argv)
     }
     int interactive = e.interactive;
     explore_release(&e);
+    if (explore_stop) return 1; /* ended by SIGHUP or SIGTERM */
     return interactive ? 0 : worst;
 done:
     explore_release(&e);
