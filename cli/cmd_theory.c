@@ -58,16 +58,29 @@ static void theory_list(void)
                f->applies ? "" : " (formula only)");
 }
 
-static int theory_eval_cmd(const char *name, char **argv, int argc, const char *trange)
+/* `--eval NAME [ARG...] [-t T | -t T1:T2]`, parsed by hand: arguments may be negative numbers. */
+static int theory_eval_cmd(int argc, char **argv)
 {
+    const char *name = NULL, *trange = NULL;
     double a[THEORY_ARG_MAX];
     int na = 0;
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--eval") || !strncmp(argv[i], "--eval=", 7)) {
+            name = argv[i][6] == '=' ? argv[i] + 7 : (i + 1 < argc ? argv[++i] : NULL);
+            continue;
+        }
+        if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--t")) {
+            if (i + 1 == argc) return cli_usage_error("theory", "-t needs T or T1:T2");
+            trange = argv[++i];
+            continue;
+        }
         char *end;
         if (na == THEORY_ARG_MAX) return cli_usage_error("theory", "too many arguments");
-        a[na++] = strtod(argv[i], &end);
+        a[na] = strtod(argv[i], &end);
         if (end == argv[i] || *end) return cli_usage_error("theory", "'%s' is not a number", argv[i]);
+        na++;
     }
+    if (!name) return cli_usage_error("theory", "--eval needs a form's name (--list)");
     double t1 = 1, t2 = 1;
     if (trange) {
         char *end;
@@ -80,7 +93,10 @@ static int theory_eval_cmd(const char *name, char **argv, int argc, const char *
         double v;
         int st = theory_eval(name, a, na, t, &v);
         if (st) return cli_fail("theory", st);
-        printf(t1 == t2 ? "%.10g\n" : "%g %.10g\n", t1 == t2 ? v : t, v);
+        if (t1 == t2)
+            printf("%.10g\n", v);
+        else
+            printf("%g %.10g\n", t, v);
     }
     return 0;
 }
@@ -170,21 +186,17 @@ int cmd_theory(int argc, char **argv)
                                          {"no-plot", no_argument, 0, 'P'},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"list", no_argument, 0, 'L'},
-                                         {"eval", required_argument, 0, 'E'},
-                                         {"t", required_argument, 0, 't'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *outdir = NULL, *eval = NULL, *trange = NULL;
+    const char *outdir = NULL;
     char *overrides[THEORY_MAX_OVERRIDES];
     int noverrides = 0, plot = 1, quiet = 0, simulate = 1, c;
     double z = 3;
     optind = 1;
     opterr = 0;
-    /* with --eval, stop at the first positional: its numbers (e.g. -1) are not options */
-    int evaluating = 0;
-    for (int i = 1; i < argc; i++) evaluating |= strncmp(argv[i], "--eval", 6) == 0;
-    while ((c = getopt_long(argc, argv, evaluating ? "+o:s:z:qt:h" : "o:s:z:qt:h", opts, NULL)) !=
-           -1) {
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], "--eval", 6)) return theory_eval_cmd(argc, argv);
+    while ((c = getopt_long(argc, argv, "o:s:z:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': outdir = optarg; break;
         case 's':
@@ -202,14 +214,11 @@ int cmd_theory(int argc, char **argv)
         case 'P': plot = 0; break;
         case 'q': quiet = 1; break;
         case 'L': theory_list(); return 0;
-        case 'E': eval = optarg; break;
-        case 't': trange = optarg; break;
         case 'h': theory_help(); return 0;
         default:
             return cli_usage_error("theory", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
-    if (eval) return theory_eval_cmd(eval, argv + optind, argc - optind, trange);
     if (optind != argc - 1)
         return cli_usage_error("theory",
                                optind == argc ? "missing CONFIG.ini" : "one CONFIG expected");
