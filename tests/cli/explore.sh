@@ -10,6 +10,8 @@ cd "$ROOT"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export BIASAMP_CACHE="$T/cache"
+export TMPDIR="$T/tmp" # the sessions' temp folders, checked for leftovers at the end
+mkdir -p "$TMPDIR"
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
@@ -243,6 +245,23 @@ pop0=$(grep -v '^#' "$T/l2/lesson-2/tilt/population.csv" | awk -F, 'NR==1{for(i=
 case "$pop0" in 0.25*|0.24999*) ok ;; *) bad "lesson 2: population bias at generation 0 is '$pop0'" ;; esac
 expect 2 "lesson 1 at n = inf" -- "$BIN" lesson 1 -s sim.n=inf -o "$T/l1inf"
 has "$T/err" "needs a finite sim.n" "lesson 1 refuses n = inf"
+
+# --- SIGTERM ends a session and removes its temp folder; no session leaves one behind ------------
+mkfifo "$T/fifo"
+exec 3<>"$T/fifo" # held open: the session waits for input
+"$BIN" explore "$T/small.ini" <"$T/fifo" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 50); do
+    compgen -G "$TMPDIR/biasamp-explore-*" >/dev/null && break
+    sleep 0.1
+done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+exec 3>&-
+if [ "$rc" -eq 1 ]; then ok; else bad "SIGTERM: exit $rc, expected 1"; fi
+left=$(ls "$TMPDIR")
+if [ -z "$left" ]; then ok; else bad "temp folders left behind: $left"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
