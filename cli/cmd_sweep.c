@@ -92,7 +92,8 @@ int cmd_sweep(int argc, char **argv)
         }
     }
     if (optind != argc - 1)
-        return cli_usage_error("sweep", optind == argc ? "missing CONFIG.ini" : "one CONFIG expected");
+        return cli_usage_error("sweep",
+                               optind == argc ? "missing CONFIG.ini" : "one CONFIG expected");
     if (resume && !outdir) return cli_usage_error("sweep", "--resume needs the sweep's -o DIR");
     const char *config = argv[optind];
     SweepConfig sc;

@@ -28,10 +28,10 @@ static void theory_help(void)
            "       biasamp theory --list\n"
            "       biasamp theory --eval NAME [ARG...] [-t T | -t T1:T2]\n\n"
            "Checks the framework's conditions for bias amplification on a simulator config: the\n"
-           "population trajectory b_t (n = inf), the one-step push Delta_t and its covariance form\n"
-           "Cov(w, s)/E[w] + pull, the necessary condition (the map moves the statistic) and the\n"
-           "sufficient one (sign(Delta_t) = sign(b_t) != 0 at every generation, with the first\n"
-           "generation where it breaks); then runs the Monte Carlo replicates at the config's n\n"
+           "population trajectory b_t (n = inf), the one-step push Delta_t and its covariance\n"
+           "form Cov(w, s)/E[w] + pull, the necessary condition (the map moves the statistic)\n"
+           "and the sufficient one (Delta_t != 0 and Delta_t b_t >= 0 at every generation, with\n"
+           "the first generation where it breaks); then runs the Monte Carlo replicates at the config's n\n"
            "and reports whether the simulation agrees (z standard errors), and compares every\n"
            "closed form that applies. Writes theory.csv, verdicts.csv, forms.csv, config.ini and\n"
            "the figures trajectory and forms into the results folder.\n\n"
@@ -77,7 +77,8 @@ static int theory_eval_cmd(int argc, char **argv)
         char *end;
         if (na == THEORY_ARG_MAX) return cli_usage_error("theory", "too many arguments");
         a[na] = strtod(argv[i], &end);
-        if (end == argv[i] || *end) return cli_usage_error("theory", "'%s' is not a number", argv[i]);
+        if (end == argv[i] || *end)
+            return cli_usage_error("theory", "'%s' is not a number", argv[i]);
         na++;
     }
     if (!name) return cli_usage_error("theory", "--eval needs a form's name (--list)");

@@ -14,9 +14,12 @@ sel(c, id) = (column("form") == id) ? column(c) : NaN
 do for [i=1:n] {
     id = word(ids, i) + 0
     set title word(names, i)
-    plot for [k=1:sim] data using "generation":(sel("mc_q05", id)):(sel("mc_q95", id)) with filledcurves lc rgb c1 title "Monte Carlo 5-95 %", \
-         for [k=1:sim] data using "generation":(sel("mc", id)) with linespoints pt 7 ps 0.6 lc rgb c1 title "Monte Carlo mean", \
-         data using "generation":(sel("pop", id)) with lines lw 2 dt 2 lc rgb c2 title "population map", \
+    plot for [k=1:sim] data using "generation":(sel("mc_q05", id)):(sel("mc_q95", id)) \
+             with filledcurves lc rgb c1 title "Monte Carlo 5-95 %", \
+         for [k=1:sim] data using "generation":(sel("mc", id)) \
+             with linespoints pt 7 ps 0.6 lc rgb c1 title "Monte Carlo mean", \
+         data using "generation":(sel("pop", id)) \
+             with lines lw 2 dt 2 lc rgb c2 title "population map", \
          data using "generation":(sel("pred", id)) with lines lw 2.5 lc rgb "black" title "theory"
 }
 unset multiplot

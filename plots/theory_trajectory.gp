@@ -10,22 +10,30 @@ set key top left font ",9"
 
 set title "bias b_t = phi(theta_t) - phi*"
 set ylabel "bias"
-plot for [k=1:sim] data using "generation":"bias_mc_q05":"bias_mc_q95" with filledcurves lc rgb c1 title "Monte Carlo 5-95 %", \
-     for [k=1:sim] data using "generation":"bias_mc" with linespoints pt 7 ps 0.6 lc rgb c1 title "Monte Carlo mean", \
-     data using "generation":"bias" with lines lw 2 dt 2 lc rgb c2 title "population map (n = inf)", \
-     for [k=1:closed] data using "generation":"bias_closed" with points pt 6 ps 1.4 lc rgb "black" title "closed form"
+plot for [k=1:sim] data using "generation":"bias_mc_q05":"bias_mc_q95" \
+         with filledcurves lc rgb c1 title "Monte Carlo 5-95 %", \
+     for [k=1:sim] data using "generation":"bias_mc" \
+         with linespoints pt 7 ps 0.6 lc rgb c1 title "Monte Carlo mean", \
+     data using "generation":"bias" with lines lw 2 dt 2 lc rgb c2 title "population map", \
+     for [k=1:closed] data using "generation":"bias_closed" \
+         with points pt 6 ps 1.4 lc rgb "black" title "closed form"
 
 set title "push Delta_t = b_{t+1} - b_t"
 set ylabel "Delta"
-plot data using "generation":"delta" with linespoints pt 7 ps 0.6 lw 2 lc rgb c2 title "Delta_t (population map)", \
-     for [k=1:cov] data using "generation":"delta_cov" with points pt 6 ps 1.6 lc rgb "black" title "Cov(w,s)/E[w] + pull", \
+plot data using "generation":"delta" \
+         with linespoints pt 7 ps 0.6 lw 2 lc rgb c2 title "Delta_t (population map)", \
+     for [k=1:cov] data using "generation":"delta_cov" \
+         with points pt 6 ps 1.6 lc rgb "black" title "Cov(w,s)/E[w] + pull", \
      data using "generation":"push" with lines dt 2 lc rgb c3 title "push (weight)", \
      data using "generation":"pull" with lines dt 3 lc rgb c4 title "pull (pool, sampler)", \
      0 with lines lc rgb "#999999" notitle
 
 set title "dispersion"
 set ylabel "dispersion"
-plot for [k=1:sim] data using "generation":"dispersion_mc_q05":"dispersion_mc_q95" with filledcurves lc rgb c1 title "Monte Carlo 5-95 %", \
-     for [k=1:sim] data using "generation":"dispersion_mc" with linespoints pt 7 ps 0.6 lc rgb c1 title "Monte Carlo mean", \
-     data using "generation":"dispersion" with lines lw 2 dt 2 lc rgb c2 title "population map (n = inf)"
+plot for [k=1:sim] data using "generation":"dispersion_mc_q05":"dispersion_mc_q95" \
+         with filledcurves lc rgb c1 title "Monte Carlo 5-95 %", \
+     for [k=1:sim] data using "generation":"dispersion_mc" \
+         with linespoints pt 7 ps 0.6 lc rgb c1 title "Monte Carlo mean", \
+     data using "generation":"dispersion" \
+         with lines lw 2 dt 2 lc rgb c2 title "population map (n = inf)"
 unset multiplot

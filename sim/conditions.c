@@ -2,7 +2,7 @@
  * shape, the covariance form of the push) and the Monte Carlo agreement. The push of fit t+1 is
  * recomputed on the node rules of its training pool, independently of the fit: for a fit that
  * matches the mean of s, phi(T theta) = sum_c pi_c E_{Q_c w_c}[s], hence
- *   Delta_t = sum_c pi_c Cov_{Q_c}(w_c, s) / E_{Q_c}[w_c]  +  (sum_c pi_c E_{Q_c}[s] - phi(theta_t))
+ *   Delta_t = sum_c pi_c Cov_{Q_c}(w_c, s) / E_{Q_c}[w_c] + (sum_c pi_c E_{Q_c}[s] - phi(theta_t))
  * (push: the weight's selection; pull: what the pool's laws themselves move). */
 #include "conditions.h"
 

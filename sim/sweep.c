@@ -94,7 +94,8 @@ static void sweep_edges(SweepAxis *a)
         return;
     }
     a->lo[0] = a->log ? a->x[0] * a->x[0] / a->hi[0] : 2 * a->x[0] - a->hi[0];
-    a->hi[n - 1] = a->log ? a->x[n - 1] * a->x[n - 1] / a->lo[n - 1] : 2 * a->x[n - 1] - a->lo[n - 1];
+    double xl = a->x[n - 1];
+    a->hi[n - 1] = a->log ? xl * xl / a->lo[n - 1] : 2 * xl - a->lo[n - 1];
 }
 
 int sweep_axis_parse(SweepAxis *a, const char *grid, const CfgKey *keys)
@@ -307,7 +308,8 @@ static void sweep_point_row(const SweepGrid *g, const SimSpec *s, long p, double
         int c = loop_find_col(s, g->mnames[m]);
         if (c < 0) continue;
         if (s->n > 0) {
-            const double *st = mc.stat + ((size_t)(G - 1) * (size_t)s->nmetric + (size_t)c) * MC_NSTAT;
+            size_t at = ((size_t)(G - 1) * (size_t)s->nmetric + (size_t)c) * MC_NSTAT;
+            const double *st = mc.stat + at;
             row[g->m0 + 2 * m] = st[MC_MEAN];
             row[g->m0 + 2 * m + 1] = st[MC_SE];
         } else {
@@ -624,7 +626,8 @@ SWEEP_OMP(omp parallel for schedule(dynamic, 1) num_threads(nth < nb ? nth : nb)
                 sweep_fmt(line, linecap, rows + (size_t)i * (size_t)g.ncol, g.ncol);
                 st = sweep_write_all(fd, line, strlen(line), part);
             }
-            if (!st && fsync(fd)) st = err_set(ERR_IO, "cannot sync '%s': %s", part, strerror(errno));
+            if (!st && fsync(fd))
+                st = err_set(ERR_IO, "cannot sync '%s': %s", part, strerror(errno));
             p += nb;
             res->computed += nb;
             progress_update(&prog, p);

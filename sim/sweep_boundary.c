@@ -291,7 +291,8 @@ int sweep_finish(const SweepOpts *o, const SweepGrid *g, const SimSpec *s0, cons
     if (!(st = paths_join(path, sizeof path, o->dir, "boundary.csv")))
         st = csvlog_open(&log, path, "sweep_boundary", o->run);
     if (!st) {
-        csvlog_meta(log, "kind_codes", "condition_class=0,selection_drift_ns1=1,preserve_fixed_point=2");
+        csvlog_meta(log, "kind_codes",
+                    "condition_class=0,selection_drift_ns1=1,preserve_fixed_point=2");
         csvlog_meta(log, "x", "%s", g->axis[0].col);
         csvlog_meta(log, "y", "%s", g->naxes == 2 ? g->axis[1].col : g->metric);
         st = csvlog_header(log, cols, 5);

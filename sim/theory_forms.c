@@ -169,13 +169,17 @@ static int ap_gauss_mle(const SimSpec *s, double *a, int *na)
     return 1;
 }
 /* E[sigma_t^2] = var0 ((n-1)/n)^t */
-static double ev_gauss_mle_var(const double *a, int na, double t) { return a[1] * pow(q_of(a[0]), t); }
+static double ev_gauss_mle_var(const double *a, int na, double t)
+{
+    return a[1] * pow(q_of(a[0]), t);
+}
 /* E[(mu_t - mu0)^2] = var0 (1 - ((n-1)/n)^t): the invariant minus E sigma_t^2 */
 static double ev_gauss_mle_msd(const double *a, int na, double t)
 {
     return a[1] * (1 - pow(q_of(a[0]), t));
 }
-/* E[sigma_t] = sigma0 c_n^t, c_n = E[sqrt(chi2_{n-1} / n)] = sqrt(2/n) Gamma(n/2) / Gamma((n-1)/2) */
+/* E[sigma_t] = sigma0 c_n^t, c_n = E[sqrt(chi2_{n-1} / n)] = sqrt(2/n) Gamma(n/2) /
+ * Gamma((n-1)/2) */
 static double ev_gauss_mle_sd(const double *a, int na, double t)
 {
     double n = a[0];
@@ -731,10 +735,12 @@ const TheoryForm theory_forms[] = {
      "paper/theory.md section 5", "lambda0 lambda f", 2, 3, ev_poisson_tilt, ap_poisson_tilt,
      ob_mean, "mean", 1},
     {"cat_weight", POP, "share of the weighted class",
-     "odds x B per weighted fit: logit p_t = logit p* + (t - 1 + f) ln B", "paper/theory.md section 7",
+     "odds x B per weighted fit: logit p_t = logit p* + (t - 1 + f) ln B",
+     "paper/theory.md section 7",
      "lnB p f", 2, 3, ev_cat_weight, ap_cat_weight, ob_share, NULL, 1},
     {"cat_temperature", POP, "share of class c at temperature tau",
-     "log p_k,t = tau^{-(t-1)} log p*_k - log Z", "issue 3 validation list; paper/theory.md section 7",
+     "log p_k,t = tau^{-(t-1)} log p*_k - log Z",
+     "issue 3 validation list; paper/theory.md section 7",
      "tau c p_1..p_K", 4, 2 + DIST_PARAM_MAX, ev_cat_temp, ap_cat_temp, ob_share, NULL, 1},
     {"push_replace", POP, "b_t, constant push delta, replace", "(t - 1 + f) delta", SRC_PUSH,
      "delta f", 1, 2, ev_push_replace, ap_push_replace, ob_mean_bias, NULL, 1},

@@ -462,7 +462,8 @@ START_TEST(test_regression_replace_accumulate)
     const double a[] = {1, D, T};
     for (int t = 1; t <= FITS; t++) {
         double mr = sr[t - 1] / R, ma = sa[t - 1] / R;
-        double ser = sqrt((sr2[t - 1] / R - mr * mr) / R), sea = sqrt((sa2[t - 1] / R - ma * ma) / R);
+        double ser = sqrt((sr2[t - 1] / R - mr * mr) / R);
+        double sea = sqrt((sa2[t - 1] / R - ma * ma) / R);
         double pr = ev("dohmatob_replace", a, 3, t), pa = ev("gerstgrasser_accumulate", a, 3, t);
         ck_assert_msg(fabs(mr - pr) <= TOL_SE * ser, "replace t=%d: %.5f +- %.5f vs %.5f", t, mr,
                       ser, pr);
