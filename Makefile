@@ -120,6 +120,8 @@ test-unit: $(CHECK) $(BIN)
 test-cli: $(BIN)
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/smoke.sh
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/tokenizer_node.sh
+	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/explore.sh
+	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/explore_tmux.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)

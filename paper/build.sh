@@ -64,6 +64,14 @@ else
     echo "paper: $NEU absent: the neuron re-analysis is reported as not run" >&2
 fi
 
+# the lessons' figures for the teacher's page (paper/lessons.md)
+if [ -f "$OUT/lessons/lesson-6-functional-form.png" ] && [ "$OUT/lessons/lesson-6-functional-form.png" -nt "$BIN" ]; then
+    echo "paper: reusing $OUT/lessons"
+else
+    rm -rf "$OUT/lessons"
+    "$BIN" lesson all -o "$OUT/lessons" --no-pause >"$OUT/lessons.log"
+fi
+
 "$BIN" report "$R" -o "$OUT"
 cat paper/intro.md paper/theory.md "$OUT/results.md" "$OUT/claims.md" paper/reproduce.md \
     >"$OUT/biasamp-report.md"
