@@ -1,9 +1,9 @@
 # decompose.gp: `biasamp decompose` on one slide — the 2x2x2 cells (weighting off/on x n = inf /
 # finite x well-specified / misspecified): left, the bias at the last generation; right, the
 # dispersion left (D / D*). Bars are means with +-SE whiskers; a star marks a significant bias.
-# gnuplot -c decompose.gp DECOMPOSE.csv OUT TITLE MISLABEL
+# gnuplot -c decompose.gp DECOMPOSE.csv OUT [unused] [TITLE] [MISLABEL]
 out = ARG2; load 'common.gp'
-data = ARG1; ttl = ARG3; mis = ARG4
+data = ARG1; ttl = (ARGC >= 4) ? ARG4 : ""; mis = (ARGC >= 5) ? ARG5 : "misspecified"
 x(f, m, w) = 3 * (2 * f + m) + w
 set multiplot layout 1, 2 title ttl font ",12"
 set bmargin 4

@@ -1,9 +1,9 @@
 # theory_forms.gp: `biasamp theory` — one panel per closed form that applies to the config: the
 # theory line over the Monte Carlo 5-95 % band and mean of the observable it predicts, and its
 # value on the population map.
-# gnuplot -c theory_forms.gp FORMS.csv OUT TITLE "ID ..." "NAME ..." SIMULATED(0|1)
+# gnuplot -c theory_forms.gp FORMS.csv OUT [unused] TITLE "ID ..." "NAME ..." SIMULATED(0|1)
 out = ARG2; load 'common.gp'
-data = ARG1; ttl = ARG3; ids = ARG4; names = ARG5; sim = (ARG6 eq "1")
+data = ARG1; ttl = ARG4; ids = ARG5; names = ARG6; sim = (ARG7 eq "1")
 n = words(ids)
 cols = (n <= 2) ? n : (n <= 4 ? 2 : 3)
 rows = (n + cols - 1) / cols

@@ -1,9 +1,11 @@
 # theory_trajectory.gp: `biasamp theory` — the bias b_t (Monte Carlo 5-95 % band and mean, the
 # population map, the closed form), the push Delta_t with its covariance form (push + pull), and
 # the dispersion, per generation.
-# gnuplot -c theory_trajectory.gp THEORY.csv OUT TITLE SIMULATED(0|1) CLOSED(0|1) COVFORM(0|1)
+# gnuplot -c theory_trajectory.gp THEORY.csv OUT [unused] TITLE SIMULATED CLOSED COVFORM (0|1 each;
+# absent: 1, as `biasamp plot theory.csv` calls it)
 out = ARG2; load 'common.gp'
-data = ARG1; ttl = ARG3; sim = (ARG4 eq "1"); closed = (ARG5 eq "1"); cov = (ARG6 eq "1")
+data = ARG1; ttl = (ARGC >= 4) ? ARG4 : ""
+sim = (ARGC < 5 || ARG5 eq "1"); closed = (ARGC < 6 || ARG6 eq "1"); cov = (ARGC < 7 || ARG7 eq "1")
 set multiplot layout 1, 3 title ttl
 set xlabel "generation"
 set key top left font ",9"

@@ -196,9 +196,9 @@ static int cond_figures(const SimSpec *s, const CondRunOpts *o, CondRunOutput *o
     if (st) return st;
     int closed = 0;
     for (int g = 0; g < out->rep.generations; g++) closed |= isfinite(out->rep.gen[g].bias_closed);
-    const char *args[] = {data, fig, o->title, out->simulated ? "1" : "0", closed ? "1" : "0",
-                          out->rep.cov_form ? "1" : "0"};
-    if ((st = plot_render("theory_trajectory", args, 6, 1))) return st;
+    const char *args[] = {data, fig, data, o->title, out->simulated ? "1" : "0",
+                          closed ? "1" : "0", out->rep.cov_form ? "1" : "0"};
+    if ((st = plot_render("theory_trajectory", args, 7, 1))) return st;
     out->figures++;
     /* one panel per form with a simulator observable (at most 9) */
     char ids[512] = "", names[2048] = "";
@@ -214,8 +214,8 @@ static int cond_figures(const SimSpec *s, const CondRunOpts *o, CondRunOutput *o
     if ((st = paths_join(data, sizeof data, o->dir, "forms.csv"))) return st;
     snprintf(file, sizeof file, "forms.%s", o->format);
     if ((st = paths_join(fig, sizeof fig, o->dir, file))) return st;
-    const char *fargs[] = {data, fig, o->title, ids, names, out->simulated ? "1" : "0"};
-    if ((st = plot_render("theory_forms", fargs, 6, 1))) return st;
+    const char *fargs[] = {data, fig, data, o->title, ids, names, out->simulated ? "1" : "0"};
+    if ((st = plot_render("theory_forms", fargs, 7, 1))) return st;
     out->figures++;
     return ERR_OK;
 }

@@ -260,8 +260,8 @@ int decompose_run(const DecomposeOpts *o, DecomposeResult *res)
         if (!st) st = paths_join(fig, sizeof fig, o->dir, file);
         char mis[128];
         snprintf(mis, sizeof mis, "misspecified");
-        const char *args[] = {data, fig, ttl, mis};
-        if (!st) st = plot_render("decompose", args, 4, 1);
+        const char *args[] = {data, fig, data, ttl, mis};
+        if (!st) st = plot_render("decompose", args, 5, 1);
     }
 done:
     free(specs);
