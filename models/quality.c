@@ -847,7 +847,7 @@ int quality_train(QualityModel **out, const QualityOpts *o, const char *const *l
     so.lambda = o->lambda;
     so.max_iter = o->max_iter;
     so.threads = o->threads;
-    so.tol = 1e-10;
+    so.tol = 1e-8;
     st = softmax_train(m->sm, &X, &so, &si);
     if (!st) {
         size_t correct = 0;
