@@ -58,6 +58,7 @@ typedef struct CondMcSummary {
 typedef struct ConditionReport {
     int generations;      /* G */
     CondGen *gen;         /* [G], owned */
+    double *popmap;       /* [G][nmetric]: the population map's metric rows (owned) */
     double tol;           /* |x| <= tol counts as 0 (absolute, in units of the statistic) */
     double truth_stat, truth_dispersion;
     int well_specified;   /* data family = model family (the framework's setting) */
@@ -65,7 +66,8 @@ typedef struct ConditionReport {
     const char *cov_note; /* static text: why the covariance form does or does not apply */
 
     CondVerdict necessary;  /* HOLDS iff some Delta_t != 0 (the map moves the statistic) */
-    const char *source;     /* static: "weight", "sampler/mixing", "weight+mixing" or "none" */
+    const char *source;     /* static: "weight", "sampler/mixing", "weight+mixing", "none", or
+                             * "the population map" (multi-coordinate: push/pull not split) */
     CondVerdict sufficient; /* HOLDS iff sign_ok for every t = 0 .. G-1 */
     int first_break;        /* first t with sign_ok = 0, -1 if none */
     CondPop pop;
@@ -77,7 +79,6 @@ typedef struct ConditionReport {
     CondMc mc;
     CondMcSummary mcs;
     double z;               /* significance threshold in standard errors */
-    double *popmap;         /* [G][nmetric]: the population map's metric rows (owned) */
     int agrees;             /* 1 agree, 0 disagree, -1 not compared; a mixed population
                              * trajectory agrees when the Monte Carlo net drift b_{G-1} - b_0 is
                              * significant with the population's sign */
