@@ -20,7 +20,6 @@
 
 #define THEORY_MAX_OVERRIDES 64
 
-int cmd_theory(int argc, char **argv); /* the command table's entry (cli.h) */
 
 static void theory_help(void)
 {
