@@ -9,11 +9,12 @@ cols = (n <= 2) ? n : (n <= 4 ? 2 : 3)
 rows = (n + cols - 1) / cols
 set multiplot layout rows, cols title ttl
 set xlabel "generation"
-set key top left font ",9"
+set key top right font ",8" samplen 2 spacing 0.9
 sel(c, id) = (column("form") == id) ? column(c) : NaN
 do for [i=1:n] {
     id = word(ids, i) + 0
     set title word(names, i)
+    if (i == 2) { unset key } # the first panel's key serves all
     plot for [k=1:sim] data using "generation":(sel("mc_q05", id)):(sel("mc_q95", id)) \
              with filledcurves lc rgb c1 title "Monte Carlo 5-95 %", \
          for [k=1:sim] data using "generation":(sel("mc", id)) \
