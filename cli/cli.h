@@ -16,6 +16,8 @@ int cmd_corpus(int argc, char **argv);
 int cmd_gpt2(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_theory(int argc, char **argv);
+int cmd_decompose(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 int cmd_lesson(int argc, char **argv);
 int cmd_lean(int argc, char **argv);

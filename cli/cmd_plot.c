@@ -14,6 +14,8 @@ static const struct {
 } plot_defaults[] = {
     {"sim_generations", "sim_moments"},
     {"sim_density", "sim_density"},
+    {"theory_generations", "theory_trajectory"},
+    {"decompose_cells", "decompose"},
     {"neurons_per_neuron", "neurons_scatter"},
     {"neurons_layers", "neurons_layers"},
 };

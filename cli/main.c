@@ -21,6 +21,8 @@ static int cmd_help(int argc, char **argv);
 static const Command commands[] = {
     {"sim", cmd_sim, "run the weighted-MLE simulator from a config (the theory half)"},
     {"theory", cmd_theory, "condition verdicts, push and closed forms for a simulator config"},
+    {"decompose", cmd_decompose, "the 2x2x2 experiment: weighting x sampling error x functional form"},
+    {"sweep", cmd_sweep, "grids over one or two config keys: tidy CSV, phase diagram, --resume"},
     {"explore", cmd_explore, "interactive explorer: set keys, run, plot, compare (scriptable)"},
     {"lesson", cmd_lesson, "the built-in lessons on bias amplification versus model collapse"},
     {"plot", cmd_plot, "render a CSV table with its gnuplot script (PNG, SVG or terminal)"},

@@ -33,7 +33,7 @@ grep_in "$T/out" "^biasamp [0-9]" "--version format"
 expect 2 "no arguments" -- "$BIN"
 expect 2 "unknown command" -- "$BIN" frobnicate
 grep_in "$T/err" "unknown command 'frobnicate'" "unknown command message"
-for c in sim theory explore lesson plot tokenizer gpt2 lean quality experiment corpus neurons report help; do
+for c in sim theory decompose sweep explore lesson plot tokenizer gpt2 lean quality experiment corpus neurons report help; do
     expect 0 "$c --help" -- "$BIN" $c --help
 done
 expect 0 "help sim" -- "$BIN" help sim
