@@ -52,6 +52,21 @@ sim collapse configs/gaussian-replace.ini
 sim accumulate configs/gaussian-tilt-accumulate.ini
 sim preserve configs/gaussian-preserve.ini
 
+# other commands: NAME CONFIG MARKER command...
+other() {
+    local name=$1 config=$2 marker=$3
+    shift 3
+    if [ -f "$R/$name/$marker" ] && [ "$R/$name/$marker" -nt "$config" ] && [ "$R/$name/$marker" -nt "$BIN" ]; then
+        echo "paper: reusing $R/$name"
+    else
+        echo "paper: biasamp $* $config"
+        rm -rf "$R/$name"
+        "$BIN" "$@" "$config" -o "$R/$name" -q
+    fi
+}
+other decompose configs/decompose-gaussian.ini decompose.csv decompose
+other sweep configs/sweep-preserve.ini sweep.csv sweep
+
 NEU="$DATA/paper-reference/Mechanistic_Interpretation"
 if [ -d "$NEU" ]; then
     if [ -f "$R/neurons/neurons_summary.csv" ] && [ "$R/neurons/neurons_summary.csv" -nt "$BIN" ]; then
