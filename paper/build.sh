@@ -67,6 +67,25 @@ other() {
 other decompose configs/decompose-gaussian.ini decompose.csv decompose
 other sweep configs/sweep-preserve.ini sweep.csv sweep
 
+# The GPT-2 experiment is long: reuse the newest complete demo runs (results/demo-*), else run
+# the CI-sized config (a pipeline check, reported as such).
+found=0
+for mix in skewed balanced; do
+    src=$(ls -dt results/demo-"$mix"* 2>/dev/null | while read -r d; do
+        [ -f "$d/generations.csv" ] && { echo "$d"; break; }; done)
+    if [ -n "$src" ]; then
+        echo "paper: using $src for the $mix experiment"
+        rm -rf "$R/experiment-$mix"
+        mkdir -p "$R/experiment-$mix"
+        cp "$src"/generations.csv "$src"/config.ini "$R/experiment-$mix/"
+        cp "$src"/*.png "$R/experiment-$mix/" 2>/dev/null || true
+        found=1
+    fi
+done
+if [ "$found" = 0 ]; then
+    other experiment-ci configs/ci-experiment.ini generations.csv experiment
+fi
+
 NEU="$DATA/paper-reference/Mechanistic_Interpretation"
 if [ -d "$NEU" ]; then
     if [ -f "$R/neurons/neurons_summary.csv" ] && [ "$R/neurons/neurons_summary.csv" -nt "$BIN" ]; then
