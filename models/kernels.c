@@ -2,7 +2,6 @@
  * Compiled without ISA flags: only __builtin_cpu_supports decides whether a variant may run. */
 #include "kernels.h"
 
-#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -72,10 +71,10 @@ const KernelSet *kernels_get(void)
 
 const char *kernels_name(void) { return kernels_get()->name; }
 
-/* Per-thread scratch: a pthread key whose destructor frees the buffers when the thread exits. */
+/* Per-thread scratch: a pthread key whose destructor frees the buffer when the thread exits. */
 typedef struct Scratch {
-    float *p[KERNELS_SCRATCH_SLOTS];
-    size_t n[KERNELS_SCRATCH_SLOTS];
+    float *p;
+    size_t n;
 } Scratch;
 
 static pthread_key_t scratch_key;
@@ -84,7 +83,7 @@ static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 static void scratch_destroy(void *v)
 {
     Scratch *s = v;
-    for (int i = 0; i < KERNELS_SCRATCH_SLOTS; i++) xfree_aligned(s->p[i]);
+    xfree_aligned(s->p);
     free(s);
 }
 
@@ -93,19 +92,18 @@ static void scratch_key_create(void)
     if (pthread_key_create(&scratch_key, scratch_destroy) != 0) abort();
 }
 
-float *kernels_scratch(int slot, size_t n)
+float *kernels_scratch(size_t n)
 {
-    assert(slot >= 0 && slot < KERNELS_SCRATCH_SLOTS);
     pthread_once(&scratch_once, scratch_key_create);
     Scratch *s = pthread_getspecific(scratch_key);
     if (!s) {
         s = xcalloc(1, sizeof *s);
         if (pthread_setspecific(scratch_key, s) != 0) abort();
     }
-    if (s->n[slot] < n) {
-        xfree_aligned(s->p[slot]);
-        s->p[slot] = xcalloc_aligned(n, sizeof(float));
-        s->n[slot] = n;
+    if (s->n < n) {
+        xfree_aligned(s->p);
+        s->p = xcalloc_aligned(n, sizeof(float));
+        s->n = n;
     }
-    return s->p[slot];
+    return s->p;
 }

@@ -78,11 +78,9 @@ const char *kernels_name(void);
 #define KERNELS_OMP(x)
 #endif
 
-/* Internal to the variant files: 64-byte aligned per-thread scratch of at least n floats in one of
- * two slots (0: the thread's own work; 1: a block the calling thread shares with its OpenMP team),
- * owned by the calling thread and freed at thread exit. Grows only, so it is allocated on a
- * thread's first kernels and rarely after. */
-enum { KERNELS_SCRATCH_SLOTS = 2 };
-float *kernels_scratch(int slot, size_t n);
+/* Internal to the variant files: a 64-byte aligned per-thread scratch buffer of at least n floats,
+ * owned by the calling thread (freed at thread exit). Grows only, so it is allocated on a thread's
+ * first kernels and rarely after. */
+float *kernels_scratch(size_t n);
 
 #endif

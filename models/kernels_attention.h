@@ -85,7 +85,7 @@ static void ATT_SUFFIX(attention_forward)(float *out, float *att, const float *q
     KERNELS_OMP(parallel for schedule(static))
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
-        float *kt = kernels_scratch(0, (size_t)hs * Tp + Tp); /* K (hs, Tp) | scores (Tp) */
+        float *kt = kernels_scratch((size_t)hs * Tp + Tp); /* K (hs, Tp) | scores (Tp) */
         float *s = kt + (size_t)hs * Tp;
         const float *base = qkv + (size_t)b * T * C3 + h * hs;
         att_transpose(kt, base + C, T, Tp, hs, C3);
@@ -136,7 +136,7 @@ static void ATT_SUFFIX(attention_backward)(float *dqkv, const float *dout, const
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
         /* V (hs, Tp) | P (T, Tp) | a row (Tp) | two gathered columns (Tp each) */
-        float *vt = kernels_scratch(0, (size_t)hs * Tp + (size_t)T * Tp + 3 * (size_t)Tp);
+        float *vt = kernels_scratch((size_t)hs * Tp + (size_t)T * Tp + 3 * (size_t)Tp);
         float *P = vt + (size_t)hs * Tp, *ar = P + (size_t)T * Tp, *wa = ar + Tp, *wp = wa + Tp;
         const float *base = qkv + (size_t)b * T * C3 + h * hs;
         const float *dbase_out = dout + (size_t)b * T * C + h * hs;

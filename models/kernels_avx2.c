@@ -12,7 +12,6 @@
 #define GEMM_KC 256  /* a (KC, NR) micro-panel of B is 16 KiB: stays in a 32 KiB L1 */
 #define GEMM_MC 264  /* an (MC, KC) block of A is 264 KiB: stays in L2; multiple of MR */
 #define GEMM_NC 2304 /* a (KC, NC) block of B is 2.3 MiB */
-#define GEMM_SHARED_MAX 2048 /* the small side of a GEMM packed once for the team (<= 2 MiB) */
 #define GEMM_SUFFIX(name) name##_avx2
 #include "kernels_gemm.h"
 

@@ -14,7 +14,6 @@
 #define GEMM_NC 2304 /* a (KC, NC) block of B is 2.3 MiB (L2/L3); values tuned on Sapphire Rapids */
 #define GEMM_KC_WIDE_N 8192 /* for N >= this (LM head)... */
 #define GEMM_KC_WIDE 1024   /* ...K up to this is one block */
-#define GEMM_SHARED_MAX 2048 /* the small side of a GEMM packed once for the team (<= 2 MiB) */
 #define GEMM_SUFFIX(name) name##_avx512
 #include "kernels_gemm.h"
 

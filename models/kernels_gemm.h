@@ -1,7 +1,6 @@
 /* kernels_gemm: the blocked, packed SGEMM driver shared by the SIMD variants — a template header,
  * included only by kernels_avx2.c and kernels_avx512.c (so it is compiled once per ISA). Before
- * including it a variant defines GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC, GEMM_SHARED_MAX and
- * GEMM_SUFFIX(name);
+ * including it a variant defines GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC and GEMM_SUFFIX(name);
  * after it, the micro-kernel gemm_ukernel() declared here. Determinism: each C element is summed
  * by one thread in an order fixed by the global shape and the block sizes alone, so results are
  * bitwise identical for any thread count. Packing uses AVX2 only. */
@@ -216,10 +215,20 @@ static void gemm_block(const Gemm *g, int m0, int m1, int n0, int n1, int kb, fl
     }
 }
 
-/* Static split: the larger of M, N in whole MR or NR units, one contiguous range per thread, each
- * thread packing what its range needs. For shapes too large for the shared path below. */
-static void gemm_run_static(const Gemm *g, int split_n, int kb)
+/* Splits the larger of M, N into whole MR or NR units, one contiguous range per thread, each
+ * thread packing what its range needs: one parallel region and no barrier inside, which matters
+ * on a shared machine (a team that waits at barriers stalls whenever one thread loses its core;
+ * a variant with the small side packed once per K block for the team was tried and lost). */
+static void gemm_run(const Gemm *g)
 {
+    if (g->M <= 0 || g->N <= 0) return;
+    if (g->K <= 0) {
+        if (g->accumulate) return;
+        for (int m = 0; m < g->M; m++)
+            for (int n = 0; n < g->N; n++) g->C[m * g->ldc + n] = g->bias ? g->bias[n] : 0.0f;
+        return;
+    }
+    int split_n = g->N >= g->M, kb = gemm_kblock(g);
     int units = split_n ? (g->N + GEMM_NR - 1) / GEMM_NR : (g->M + GEMM_MR - 1) / GEMM_MR;
     KERNELS_OMP(parallel)
     {
@@ -231,7 +240,7 @@ static void gemm_run_static(const Gemm *g, int split_n, int kb)
         int u0 = (int)((long long)units * tid / nth);
         int u1 = (int)((long long)units * (tid + 1) / nth);
         if (u0 < u1) {
-            float *Ap = kernels_scratch(0, (size_t)GEMM_MC * kb + (size_t)kb * GEMM_NC);
+            float *Ap = kernels_scratch((size_t)GEMM_MC * kb + (size_t)kb * GEMM_NC);
             float *Bp = Ap + (size_t)GEMM_MC * kb;
             if (split_n)
                 gemm_block(g, 0, g->M, u0 * GEMM_NR, gemm_min(g->N, u1 * GEMM_NR), kb, Ap, Bp);
@@ -239,72 +248,6 @@ static void gemm_run_static(const Gemm *g, int split_n, int kb)
                 gemm_block(g, u0 * GEMM_MR, gemm_min(g->M, u1 * GEMM_MR), 0, g->N, kb, Ap, Bp);
         }
     }
-}
-
-/* Shared split, for the GPT-2 shapes (one dimension small: M = B*T, or N = C for dweight): per K
- * block the team packs the small side once into a shared buffer, then claims chunks of the large
- * side dynamically, each packing its own slice. A thread that loses its core for a while only
- * delays the chunks it holds. */
-static void gemm_run_shared(const Gemm *g, int split_n, int kb)
-{
-    int nth = 1;
-#ifdef _OPENMP
-    nth = omp_get_max_threads();
-#endif
-    int R = split_n ? GEMM_NR : GEMM_MR, R2 = split_n ? GEMM_MR : GEMM_NR;
-    int big = split_n ? g->N : g->M, small = split_n ? g->M : g->N;
-    int npan = (big + R - 1) / R, span = (small + R2 - 1) / R2;
-    int cap = split_n ? GEMM_NC / GEMM_NR : GEMM_MC / GEMM_MR; /* panels per chunk */
-    int per = npan / (4 * nth);
-    per = per < 1 ? 1 : per > cap ? cap : per;
-    int nchunks = (npan + per - 1) / per;
-    float *S = kernels_scratch(1, (size_t)span * R2 * kb); /* the team's shared block */
-    KERNELS_OMP(parallel)
-    {
-        float *P = kernels_scratch(0, (size_t)per * R * kb);
-        for (int pc = 0; pc < g->K; pc += kb) {
-            int kc = gemm_min(kb, g->K - pc), mode = gemm_mode(g, pc);
-            KERNELS_OMP(for schedule(static))
-            for (int p = 0; p < span; p++) {
-                int r0 = p * R2, rv = gemm_min(R2, small - r0);
-                if (split_n)
-                    gemm_pack(S + (size_t)r0 * kc, g->A + r0 * g->rsa + pc * g->csa, g->rsa,
-                              g->csa, GEMM_MR, rv, kc);
-                else
-                    gemm_pack(S + (size_t)r0 * kc, g->B + pc * g->rsb + r0 * g->csb, g->csb,
-                              g->rsb, GEMM_NR, rv, kc);
-            }
-            KERNELS_OMP(for schedule(dynamic, 1))
-            for (int c = 0; c < nchunks; c++) {
-                int x0 = c * per * R, xn = gemm_min(per * R, big - x0);
-                if (split_n) {
-                    gemm_pack(P, g->B + pc * g->rsb + x0 * g->csb, g->csb, g->rsb, GEMM_NR, xn,
-                              kc);
-                    gemm_macro(g, S, g->M, 0, P, xn, x0, kc, mode);
-                } else {
-                    gemm_pack(P, g->A + x0 * g->rsa + pc * g->csa, g->rsa, g->csa, GEMM_MR, xn,
-                              kc);
-                    gemm_macro(g, P, xn, x0, S, g->N, 0, kc, mode);
-                }
-            }
-        }
-    }
-}
-
-/* Splits the larger of M, N among the threads; every C tile is computed by one thread, its K
- * blocks in order. */
-static void gemm_run(const Gemm *g)
-{
-    if (g->M <= 0 || g->N <= 0) return;
-    if (g->K <= 0) {
-        if (g->accumulate) return;
-        for (int m = 0; m < g->M; m++)
-            for (int n = 0; n < g->N; n++) g->C[m * g->ldc + n] = g->bias ? g->bias[n] : 0.0f;
-        return;
-    }
-    int split_n = g->N >= g->M, kb = gemm_kblock(g);
-    if ((split_n ? g->M : g->N) <= GEMM_SHARED_MAX) gemm_run_shared(g, split_n, kb);
-    else gemm_run_static(g, split_n, kb);
 }
 
 /* dbias (OC) += Σ_bt dout (BT, OC): threads own 64-column chunks; each element sums its column
