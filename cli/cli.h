@@ -32,6 +32,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Loads CONFIG (may be NULL for defaults only) and applies the -s overrides in order. */
 int cli_load_config(Cfg *c, const char *path, char **overrides, int noverrides);
 
+/* Reads a whole file ("-" = stdin) into a new NUL-terminated buffer (*len bytes, len may be
+ * NULL). A missing file is ERR_INVAL (bad input), an unreadable one ERR_IO. */
+int cli_slurp(const char *path, char **buf, size_t *len);
+
 /* The whole argv, for CSV metadata. */
 extern int cli_argc;
 extern char **cli_argv;

@@ -79,20 +79,6 @@ static int load_tokenizer(const char *dir, Tokenizer **tok)
     return tokenizer_load_dir(tok, dir);
 }
 
-static char *read_all(FILE *f, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *buf = xmalloc(cap);
-    size_t k;
-    while ((k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += k;
-        if (cap - n < 2) buf = xrealloc(buf, cap *= 2);
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static int gpt2_info(const char *path)
 {
     Gpt2 *m;
@@ -148,7 +134,10 @@ static int gpt2_generate(const char *path, const char *vocab, const char *prompt
                      tokenizer_vocab_size(tok), m->config.vocab_size);
         goto done;
     }
-    if (!prompt) prompt = owned = read_all(stdin, &len);
+    if (!prompt) {
+        if ((st = cli_slurp("-", &owned, NULL))) goto done;
+        prompt = owned;
+    }
     if ((st = tokenizer_encode(tok, prompt, strlen(prompt), 0, &ids))) goto done;
     if (ids.n == 0) {
         st = err_set(ERR_INVAL, "the prompt is empty");
@@ -194,14 +183,9 @@ static int gpt2_perplexity(const char *path, const char *vocab, char **files, in
     double sum = 0, sum2 = 0;
     int k = 0;
     for (int i = 0; i < nfiles && !st; i++) {
-        FILE *f = fopen(files[i], "rb");
-        if (!f) {
-            st = err_set(ERR_INVAL, "cannot open '%s'", files[i]);
-            break;
-        }
         size_t len;
-        char *text = read_all(f, &len);
-        fclose(f);
+        char *text;
+        if ((st = cli_slurp(files[i], &text, &len))) break;
         TokenizerIds ids = {0};
         st = tokenizer_encode(tok, text, len, 0, &ids);
         free(text);

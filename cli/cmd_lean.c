@@ -340,26 +340,6 @@ static int eval_main(int argc, char **argv)
     return st ? cli_fail("lean", st) : 0;
 }
 
-/* Reads a whole file ("-" = stdin) into a new NUL-terminated buffer. */
-static int slurp(const char *path, char **buf)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) return err_set(ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    size_t cap = 1 << 16, k = 0, got;
-    char *b = xmalloc(cap + 1);
-    while ((got = fread(b + k, 1, cap - k, f)) > 0)
-        if ((k += got) == cap) b = xrealloc(b, (cap *= 2) + 1);
-    int bad = ferror(f);
-    if (f != stdin) fclose(f);
-    if (bad) {
-        free(b);
-        return err_set(ERR_IO, "cannot read '%s'", path);
-    }
-    b[k] = '\0';
-    *buf = b;
-    return ERR_OK;
-}
-
 static int classify_main(int argc, char **argv)
 {
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
@@ -405,7 +385,7 @@ static int classify_main(int argc, char **argv)
     char **texts = NULL, **names = NULL, **bufs = xcalloc((size_t)nf, sizeof *bufs);
     for (int i = 0; i < nf && !st; i++) {
         const char *path = argc > optind ? argv[optind + i] : "-";
-        st = slurp(path, &bufs[i]);
+        st = cli_slurp(path, &bufs[i], NULL);
         if (st) break;
         char *s = bufs[i];
         long ln = 0;

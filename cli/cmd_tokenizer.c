@@ -40,27 +40,6 @@ static int load_vocab(const char *dir, Tokenizer **tok)
     return tokenizer_load_dir(tok, dir);
 }
 
-/* Reads a whole file ("-" = stdin) into a new buffer. */
-static int slurp(const char *path, char **buf, size_t *n)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) return err_set(ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    size_t cap = 1 << 16, k = 0, got;
-    char *b = xmalloc(cap + 1);
-    while ((got = fread(b + k, 1, cap - k, f)) > 0)
-        if ((k += got) == cap) b = xrealloc(b, (cap *= 2) + 1);
-    int bad = ferror(f);
-    if (f != stdin) fclose(f);
-    if (bad) {
-        free(b);
-        return err_set(ERR_IO, "cannot read '%s'", path);
-    }
-    b[k] = '\0';
-    *buf = b;
-    *n = k;
-    return ERR_OK;
-}
-
 static int encode_main(int argc, char **argv)
 {
     static const struct option opts[] = {{"vocab", required_argument, 0, 'v'},
@@ -109,7 +88,7 @@ static int encode_main(int argc, char **argv)
         if (text)
             docs[i] = xstrdup(text), lens[i] = strlen(text);
         else
-            st = slurp(argc > optind ? argv[optind + i] : "-", &docs[i], &lens[i]);
+            st = cli_slurp(argc > optind ? argv[optind + i] : "-", &docs[i], &lens[i]);
     }
     if (!st) st = load_vocab(vocab, &tok);
     if (!st)
@@ -183,7 +162,7 @@ static int decode_main(int argc, char **argv)
     size_t n = 0, len = 0;
     TokenizerIds ids = {0};
     Tokenizer *tok = NULL;
-    int st = inline_ids ? (buf = xstrdup(inline_ids), ERR_OK) : slurp(name, &buf, &n);
+    int st = inline_ids ? (buf = xstrdup(inline_ids), ERR_OK) : cli_slurp(name, &buf, &n);
     if (!st) st = parse_ids(name, buf, &ids);
     if (!st) st = load_vocab(vocab, &tok);
     if (!st) st = tokenizer_decode(tok, ids.ids, ids.n, &text, &len);
