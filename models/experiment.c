@@ -690,10 +690,42 @@ static int classifiers(Evaluators *ev, ClassifierInfo *ci, const ExpData *d, con
     return st;
 }
 
+/* The same measurements on the real articles (the kept body blocks, as the generated part), so that
+ * the classifiers' view of real text of this length is on record beside the generations. */
+typedef struct RealRef {
+    int have[2];
+    double share[2][3], tqi[2], ppl[2];
+} RealRef;
+
+static int real_reference(RealRef *rr, const Evaluators *ev, const ExpData *d, const ExpConfig *e)
+{
+    memset(rr, 0, sizeof *rr);
+    int st = ERR_OK;
+    for (int ps = 0; ps < 2 && !st; ps++) {
+        size_t n = d->n_prompts[ps];
+        if (!n) continue;
+        TrainDocs docs = {0};
+        for (size_t i = 0; i < n; i++) exp_real_doc(&docs, &d->prompts[ps][i], e, 1, d->eot, 0);
+        double *row = xcalloc(EXP_NCOLS, sizeof *row), *art = xcalloc(n * ART_NCOLS, sizeof *art);
+        st = evaluate(ev, d, ps, &docs, row, art);
+        if (!st) {
+            rr->have[ps] = 1;
+            for (int k = 0; k < 3; k++) rr->share[ps][k] = row[EXP_COL_SHARE_LEFT + k];
+            rr->tqi[ps] = row[EXP_COL_TQI_MEAN];
+            rr->ppl[ps] = row[EXP_COL_PPL_MEAN];
+        }
+        free(row);
+        free(art);
+        train_docs_release(&docs);
+    }
+    return st;
+}
+
 /* ---- the run ---------------------------------------------------------------------------------- */
 
 static int open_table(CsvLog **log, const char *dir, const RunInfo *ri, const ExpConfig *e,
-                      const ExpData *d, const Gpt2 *base, const ClassifierInfo *ci)
+                      const ExpData *d, const Gpt2 *base, const ClassifierInfo *ci,
+                      const RealRef *rr)
 {
     char path[4200], codes[256] = "";
     snprintf(path, sizeof path, "%s/generations.csv", dir);
@@ -722,6 +754,15 @@ static int open_table(CsvLog **log, const char *dir, const RunInfo *ri, const Ex
     csvlog_meta(l, "rho", "%g", e->rho);
     csvlog_meta(l, "lean_test_macro_f1", "%.4f", ci->lean_macro_f1);
     csvlog_meta(l, "tqi_heldout_accuracy", "%.4f", ci->tqi_accuracy);
+    for (int ps = 0; ps < 2; ps++) {
+        if (!rr->have[ps]) continue;
+        csvlog_meta(l, ps ? "real_center_shares" : "real_balanced_shares", "%.4f %.4f %.4f",
+                    rr->share[ps][0], rr->share[ps][1], rr->share[ps][2]);
+        csvlog_meta(l, ps ? "real_center_tqi_ppl" : "real_balanced_tqi_ppl", "%.4f %.4f",
+                    rr->tqi[ps], rr->ppl[ps]);
+    }
+    csvlog_meta(l, "real", "the same measurements on the real articles' kept body blocks "
+                           "(ppl: title + blocks under the base model)");
     csvlog_meta(l, "bias", "share of the base model's majority lean minus its generation-0 value");
     csvlog_meta(l, "ppl", "perplexity of each generated document under the base model");
     return csvlog_header(l, experiment_columns, EXP_NCOLS);
@@ -840,7 +881,14 @@ int experiment_run(const ExpConfig *e, const int *setups, int nsetups, const Exp
     int slots = (int)e->slots, rows = slots > 2048 ? slots : 2048;
     if ((st = gen_alloc(&ev.base_gen, ev.base, slots, ctx, rows))) goto done;
     if ((st = classifiers(&ev, &ci, &d, e, o->dir, o))) goto done;
-    if ((st = open_table(&log, o->dir, o->run, e, &d, ev.base, &ci))) goto done;
+    RealRef rr;
+    if ((st = real_reference(&rr, &ev, &d, e))) goto done;
+    for (int ps = 0; ps < 2; ps++)
+        if (rr.have[ps])
+            exp_note(o, "real %s articles: L/C/R %.3f %.3f %.3f  tqi %.3f  ppl %.2f under the base",
+                     ps ? "center-only" : "balanced", rr.share[ps][0], rr.share[ps][1],
+                     rr.share[ps][2], rr.tqi[ps], rr.ppl[ps]);
+    if ((st = open_table(&log, o->dir, o->run, e, &d, ev.base, &ci, &rr))) goto done;
     if ((st = state_emit(&s, log, &written))) goto done;
     nu = plan_units(e, setups, nsetups, &units);
     Progress prog;

@@ -14,10 +14,10 @@ panels = (ref ne "") ? 2 : 1
 if (!dumb) { set terminal pngcairo size 620 * panels, 440 noenhanced font "DejaVu Sans,10" linewidth 1.5; set output out }
 if (ext eq "svg") { set terminal svg size 620 * panels, 440 noenhanced font "DejaVu Sans,10" linewidth 1.5 background "white"; set output out }
 set multiplot layout 1, panels title label . " of the generated texts (mean, 95 % CI band)"
-set xlabel "generation"
+set xlabel "generation" offset 0,0.7
 set ylabel label
 if (col eq "tqi") { set yrange [0:3] } else { set yrange [*:*] }
-set key bottom left font ",8"
+set key below horizontal maxrows 3 font ",8"
 m = col . "_mean"; ci = col . "_ci95"
 # one datablock per setup ($d1..$d6 ours, $r1..$r6 the paper's), filled by `with table if`
 do for [i=1:6] {

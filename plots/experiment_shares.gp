@@ -21,10 +21,10 @@ cols = (n > 3) ? 3 : n; rows = (n + cols - 1) / cols
 if (!dumb) { set terminal pngcairo size 480 * cols, 400 * rows noenhanced font "DejaVu Sans,10" linewidth 1.5; set output out }
 if (ext eq "svg") { set terminal svg size 480 * cols, 400 * rows noenhanced font "DejaVu Sans,10" linewidth 1.5 background "white"; set output out }
 set multiplot layout rows, cols title "class shares of the generated texts (solid: biasamp; dashed: the paper's GPT-2)"
-set xlabel "generation"
+set xlabel "generation" offset 0,0.7
 set ylabel "share"
 set yrange [0:1]
-set key top right font ",8"
+set key below horizontal maxrows 2 font ",8"
 do for [j=1:n] {
     i = word(present, j) + 0
     s = word(codes, i) + 0
