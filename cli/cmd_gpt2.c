@@ -52,7 +52,7 @@ static void gpt2_help(void)
            "  -d, --data FILE.tok    training documents (repeatable)\n"
            "      --eval FILE.tok    report the loss on these documents at the end\n"
            "      --epochs E         passes over the data (default 1)\n"
-           "      --steps N          stop after N optimizer steps instead (pretrain default)\n"
+           "      --steps N          stop after N optimizer steps instead of epochs\n"
            "      --batch B          rows per micro-batch (default 8)\n"
            "      --seq T            tokens per row (default: the context, at most 512)\n"
            "      --accum K          micro-batches per step (default 1)\n"
