@@ -82,7 +82,7 @@ static int file_exists(const char *p)
 
 static int prompt_set(int code) { return code == EXP_CENTER || code == EXP_CENTER_PRESERVE; }
 
-/* ---- units ------------------------------------------------------------------------------------ */
+/* ---- units ----------------------------------------------------------------------------------- */
 
 typedef struct Unit {
     char key[32]; /* chain name: base, base_center, shared, center_shared, or the setup's */
@@ -136,7 +136,7 @@ static void unit_path(char *buf, size_t n, const char *dir, const char *sub, con
     snprintf(buf, n, "%s/%s/%s_g%d%s", dir, sub, key, g, ext);
 }
 
-/* ---- state ------------------------------------------------------------------------------------ */
+/* ---- state ----------------------------------------------------------------------------------- */
 
 typedef struct State {
     double (*row)[EXP_NCOLS];
@@ -201,8 +201,9 @@ static int state_load(State *s, const char *dir, uint64_t hash, int *found)
             if (sscanf(line, "# biasamp experiment state 1 config_hash=%llx", &h) != 1)
                 st = err_set(ERR_INVAL, "%s:1: not an experiment state file", path);
             else if (h != hash)
-                st = err_set(ERR_INVAL, "%s: written by another configuration (config hash %016llx, "
-                                        "now %016llx); resume with the folder's config.ini",
+                st = err_set(ERR_INVAL,
+                             "%s: written by another configuration (config hash %016llx, "
+                             "now %016llx); resume with the folder's config.ini",
                              path, h, (unsigned long long)hash);
             continue;
         }
@@ -255,7 +256,7 @@ static int state_emit(State *s, CsvLog *log, int *written)
     return ERR_OK;
 }
 
-/* ---- evaluation ------------------------------------------------------------------------------- */
+/* ---- evaluation ------------------------------------------------------------------------------ */
 
 typedef struct Evaluators {
     LeanModel *lean;
@@ -400,7 +401,7 @@ static int capture(Gen *g, const Gpt2 *m, const ExpData *d, const ExpConfig *e, 
     return st;
 }
 
-/* ---- training --------------------------------------------------------------------------------- */
+/* ---- training -------------------------------------------------------------------------------- */
 
 static TrainOpts finetune_opts(const ExpConfig *e, int setup, int g, int ctx, int eot)
 {
@@ -491,7 +492,7 @@ done:
     return st;
 }
 
-/* ---- the base model --------------------------------------------------------------------------- */
+/* ---- the base model -------------------------------------------------------------------------- */
 
 typedef struct BaseStats {
     double loss, tokens, seconds;
@@ -506,7 +507,8 @@ static int base_on_step(void *ctx, const Gpt2 *m, const AdamW *opt, long step, l
                         float loss)
 {
     SaveCtx *c = ctx;
-    if (c->every > 0 && step % c->every == 0 && step < total) return checkpoint_save(c->path, m, opt);
+    if (c->every > 0 && step % c->every == 0 && step < total)
+        return checkpoint_save(c->path, m, opt);
     return ERR_OK;
 }
 
@@ -600,7 +602,7 @@ done:
     return st;
 }
 
-/* ---- classifiers ------------------------------------------------------------------------------ */
+/* ---- classifiers ----------------------------------------------------------------------------- */
 
 static char **format_set(const Corpus *c, const CorpusSet *s, size_t max, size_t *n, int **y)
 {
@@ -640,7 +642,8 @@ static int classifiers(Evaluators *ev, ClassifierInfo *ci, const ExpData *d, con
     else {
         size_t n;
         int *y;
-        char **t = format_set(c, &d->plan.set[CORPUS_SET_RANDOM_TRAIN], (size_t)e->lean_max, &n, &y);
+        char **t =
+            format_set(c, &d->plan.set[CORPUS_SET_RANDOM_TRAIN], (size_t)e->lean_max, &n, &y);
         exp_note(o, "training the lean classifier on %zu random_train articles", n);
         LeanOpts lo = LEAN_OPTS_DEFAULTS;
         LeanTrainInfo info;
@@ -667,7 +670,8 @@ static int classifiers(Evaluators *ev, ClassifierInfo *ci, const ExpData *d, con
     if (e->quality_model[0]) return quality_load(&ev->tqi, e->quality_model);
     if (file_exists(path)) return quality_load(&ev->tqi, path);
     size_t nl, nq;
-    char **lm = format_set(c, &d->plan.set[CORPUS_SET_RANDOM_TRAIN], (size_t)e->quality_lm, &nl, NULL);
+    char **lm =
+        format_set(c, &d->plan.set[CORPUS_SET_RANDOM_TRAIN], (size_t)e->quality_lm, &nl, NULL);
     char **q = format_set(c, &d->plan.set[CORPUS_SET_QUALITY], 0, &nq, NULL);
     size_t ntr = nq < (size_t)e->quality_train ? nq : (size_t)e->quality_train;
     exp_note(o, "training the text-quality classifier: LM %zu articles, classifier %zu, held out "
@@ -675,7 +679,8 @@ static int classifiers(Evaluators *ev, ClassifierInfo *ci, const ExpData *d, con
     QualityOpts qo = QUALITY_OPTS_DEFAULTS;
     qo.dict_path = e->dict;
     QualityTrainInfo qi;
-    st = quality_train(&ev->tqi, &qo, (const char *const *)lm, nl, (const char *const *)q, ntr, &qi);
+    st =
+        quality_train(&ev->tqi, &qo, (const char *const *)lm, nl, (const char *const *)q, ntr, &qi);
     if (!st && nq > ntr) {
         QualityEval qe;
         st = quality_evaluate(ev->tqi, &qo, (const char *const *)q + ntr, nq - ntr, &qe);
@@ -721,7 +726,7 @@ static int real_reference(RealRef *rr, const Evaluators *ev, const ExpData *d, c
     return st;
 }
 
-/* ---- the run ---------------------------------------------------------------------------------- */
+/* ---- the run --------------------------------------------------------------------------------- */
 
 static int open_table(CsvLog **log, const char *dir, const RunInfo *ri, const ExpConfig *e,
                       const ExpData *d, const Gpt2 *base, const ClassifierInfo *ci,
@@ -873,8 +878,9 @@ int experiment_run(const ExpConfig *e, const int *setups, int nsetups, const Exp
     if ((st = base_prepare(&ev.base, &bs, &d, e, o->dir, o))) goto done;
     int ctx = ev.base->config.max_seq_len;
     if (e->block + e->new_tokens > ctx) {
-        st = err_set(ERR_INVAL, "generate: block %ld + new_tokens %ld exceed the model's context %d",
-                     e->block, e->new_tokens, ctx);
+        st =
+            err_set(ERR_INVAL, "generate: block %ld + new_tokens %ld exceed the model's context %d",
+                    e->block, e->new_tokens, ctx);
         goto done;
     }
     ev.stride = e->stride > 0 ? (int)e->stride : (ctx / 2 > 0 ? ctx / 2 : 1);
@@ -949,8 +955,8 @@ int experiment_run(const ExpConfig *e, const int *setups, int nsetups, const Exp
         st = gen_alloc(&g, model, slots, ctx, rows);
         /* sampling streams: (seed, purpose, unit) -> per prompt (that seed, GENERATE, prompt) */
         uint64_t gseed = rng_hash3((uint64_t)e->seed, EXP_RNG_PURPOSE_SAMPLE,
-                                   (uint64_t)(u->setup + 2) * 100000u + (uint64_t)(u->gen + 1) * 2u +
-                                       (uint64_t)u->ps);
+                                   (uint64_t)(u->setup + 2) * 100000u +
+                                       (uint64_t)(u->gen + 1) * 2u + (uint64_t)u->ps);
         if (!st) st = exp_generate(g, d.prompts[u->ps], n, e, d.eot, gseed, &synth, NULL);
         double t_gen = now_s() - t0 - t_train;
         if (!st) {

@@ -113,8 +113,9 @@ int train_opts_check(const TrainOpts *o, const Gpt2 *m)
     if (st) return st;
     if (m) {
         if (o->T > m->T || o->B > m->B)
-            return err_set(ERR_INVAL, "train: batch (%d, %d) exceeds the model's activations (%d, %d)",
-                           o->B, o->T, m->B, m->T);
+            return err_set(ERR_INVAL,
+                           "train: batch (%d, %d) exceeds the model's activations (%d, %d)", o->B,
+                           o->T, m->B, m->T);
         if (o->eot >= m->config.vocab_size)
             return err_set(ERR_INVAL, "train: eot %d outside the vocabulary (%d)", o->eot,
                            m->config.vocab_size);
@@ -122,7 +123,7 @@ int train_opts_check(const TrainOpts *o, const Gpt2 *m)
     return ERR_OK;
 }
 
-/* ---- the packed stream ------------------------------------------------------------------------ */
+/* ---- the packed stream ----------------------------------------------------------------------- */
 
 static int needs_eot(const TrainDocs *d, size_t i, int eot)
 {
@@ -304,8 +305,9 @@ int train_eval_loss(Gpt2 *m, const TrainDocs *d, int B, int T, int eot, double *
     *loss = NAN;
     if (tokens) *tokens = 0;
     if (B < 1 || T < 2 || B > m->B || T > m->T)
-        return err_set(ERR_INVAL, "train: evaluation batch (%d, %d) does not fit the model (%d, %d)",
-                       B, T, m->B, m->T);
+        return err_set(ERR_INVAL,
+                       "train: evaluation batch (%d, %d) does not fit the model (%d, %d)", B, T,
+                       m->B, m->T);
     size_t BT = (size_t)B * T;
     int *in = xmalloc(BT * sizeof *in), *tg = xmalloc(BT * sizeof *tg);
     Cursor c = {.d = d, .eot = eot};
