@@ -18,26 +18,27 @@ int cmd_experiment(int argc, char **argv);
 
 static void experiment_help(void)
 {
-    printf("usage: biasamp experiment [options] CONFIG.ini\n"
-           "       biasamp experiment --resume -o DIR [CONFIG.ini]\n\n"
-           "The iterative fine-tuning experiment (Wang, Wu et al. 2024): a base GPT-2 (pretrained\n"
-           "here with a controlled class mix, or loaded) is fine-tuned on real articles\n"
-           "(generation 0), then on the texts each generation produces with the 64-token block\n"
-           "protocol, per setup (replace, preserve, accumulate, overfit, center, center_preserve).\n"
-           "Writes generations.csv (class shares, mean probabilities, TQI and perplexity with 95%%\n"
-           "CIs, loss, tokens, seconds per setup and generation), articles.csv, activations/,\n"
-           "checkpoints, the generated texts and figures into the results folder. A killed run\n"
-           "continues with --resume (finished generations are kept, never repeated).\n\n"
-           "options:\n"
-           "  -o, --output DIR     results folder (default results/<config>_<UTC stamp>)\n"
-           "  -s, --set KEY=VALUE  override a config key (repeatable)\n"
-           "      --resume         continue the run in DIR (CONFIG defaults to DIR/config.ini)\n"
-           "  -k, --kernels NAME   scalar | avx2 | avx512 | auto (default auto)\n"
-           "      --no-plot        no figures\n"
-           "  -q, --quiet          no stage messages or progress line\n"
-           "  -h, --help           this help\n\n"
-           "Long runs on a shared machine: OMP_WAIT_POLICY=passive avoids spin-waiting threads.\n\n"
-           "config keys:\n");
+    printf(
+        "usage: biasamp experiment [options] CONFIG.ini\n"
+        "       biasamp experiment --resume -o DIR [CONFIG.ini]\n\n"
+        "The iterative fine-tuning experiment (Wang, Wu et al. 2024): a base GPT-2 (pretrained\n"
+        "here with a controlled class mix, or loaded) is fine-tuned on real articles\n"
+        "(generation 0), then on the texts each generation produces with the 64-token block\n"
+        "protocol, per setup (replace, preserve, accumulate, overfit, center, center_preserve).\n"
+        "Writes generations.csv (class shares, mean probabilities, TQI and perplexity with 95%%\n"
+        "CIs, loss, tokens, seconds per setup and generation), articles.csv, activations/,\n"
+        "checkpoints, the generated texts and figures into the results folder. A killed run\n"
+        "continues with --resume (finished generations are kept, never repeated).\n\n"
+        "options:\n"
+        "  -o, --output DIR     results folder (default results/<config>_<UTC stamp>)\n"
+        "  -s, --set KEY=VALUE  override a config key (repeatable)\n"
+        "      --resume         continue the run in DIR (CONFIG defaults to DIR/config.ini)\n"
+        "  -k, --kernels NAME   scalar | avx2 | avx512 | auto (default auto)\n"
+        "      --no-plot        no figures\n"
+        "  -q, --quiet          no stage messages or progress line\n"
+        "  -h, --help           this help\n\n"
+        "Long runs on a shared machine: OMP_WAIT_POLICY=passive avoids spin-waiting threads.\n\n"
+        "config keys:\n");
     cfg_print_keys(expcfg_keys, stdout);
 }
 
@@ -81,7 +82,8 @@ int cmd_experiment(int argc, char **argv)
         switch (c) {
         case 'o': outdir = optarg; break;
         case 's':
-            if (noverrides == EXP_MAX_OVERRIDES) return cli_usage_error("experiment", "too many -s");
+            if (noverrides == EXP_MAX_OVERRIDES)
+                return cli_usage_error("experiment", "too many -s");
             overrides[noverrides++] = optarg;
             break;
         case 'R': resume = 1; break;

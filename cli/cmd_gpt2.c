@@ -1,7 +1,7 @@
 /* cmd_gpt2: `biasamp gpt2 info|init|convert|generate|perplexity|pretrain|finetune` — GPT-2 weights
- * in any of the three formats (biasamp checkpoint, HF safetensors, llm.c .bin), KV-cache generation,
- * perplexity, and training on token files (models/train). Each subcommand parses its options and
- * calls one library entry. */
+ * in any of the three formats (biasamp checkpoint, HF safetensors, llm.c .bin), KV-cache
+ * generation, perplexity, and training on token files (models/train). Each subcommand parses its
+ * options and calls one library entry. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -32,7 +32,7 @@ static void gpt2_help(void)
            "                                  .bin (llm.c fp32), anything else a biasamp checkpoint\n"
            "  generate MODEL [options]        continue a prompt (KV cache), print the text\n"
            "  perplexity MODEL FILE...        per-file perplexity, mean and 95%% CI\n"
-           "  pretrain OUT -d FILE.tok...     train a new model (--layers ... as init) from scratch\n"
+           "  pretrain OUT -d FILE.tok...     train a new model from scratch (sizes as for init)\n"
            "  finetune IN OUT -d FILE.tok...  continue training IN (fresh AdamW), write OUT\n\n"
            "common options:\n"
            "  -V, --vocab DIR        tokenizer files (default: the GPT-2 BPE fetched by make deps)\n"
@@ -235,7 +235,8 @@ static int on_step_save(void *ctx, const Gpt2 *m, const AdamW *opt, long step, l
     SaveCtx *c = ctx;
     if (step % 50 == 0 || step == total)
         fprintf(stderr, "step %ld/%ld  loss %.4f\n", step, total, loss);
-    if (c->every > 0 && step % c->every == 0 && step < total) return checkpoint_save(c->path, m, opt);
+    if (c->every > 0 && step % c->every == 0 && step < total)
+        return checkpoint_save(c->path, m, opt);
     return ERR_OK;
 }
 

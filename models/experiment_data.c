@@ -90,10 +90,12 @@ static int load_vocab(ExpData *d, const ExpConfig *e, const char *dir, const Cor
     char enc[4200];
     snprintf(enc, sizeof enc, "%s/encoder.json", path);
     if (file_exists(enc)) return tokenizer_load_dir(&d->tok, path);
-    exp_note(o, "training a %ld-token vocabulary on %zu pretraining articles", e->vocab_size, pre->n);
+    exp_note(o, "training a %ld-token vocabulary on %zu pretraining articles", e->vocab_size,
+             pre->n);
     char **texts = xcalloc(pre->n + 1, sizeof *texts);
     size_t *lens = xcalloc(pre->n + 1, sizeof *lens);
-    for (size_t i = 0; i < pre->n; i++) texts[i] = corpus_format(corpus_get(c, pre->idx[i]), &lens[i]);
+    for (size_t i = 0; i < pre->n; i++)
+        texts[i] = corpus_format(corpus_get(c, pre->idx[i]), &lens[i]);
     TokenizerTrainOpts to = TOKENIZER_TRAIN_DEFAULTS;
     to.vocab_size = (int)e->vocab_size;
     st = tokenizer_train((const char *const *)texts, lens, pre->n, &to, &d->tok);
@@ -113,7 +115,8 @@ int exp_data_load(ExpData *d, const ExpConfig *e, const char *dir, const ExpRunO
     else paths_data_root(root, sizeof root);
     snprintf(abp, sizeof abp, "%s/abp", root);
     snprintf(d->root, sizeof d->root, "%s", root);
-    for (int k = 0; k < 7; k++) snprintf(files[k], sizeof files[k], "%s/%s", abp, corpus_abp_files[k]);
+    for (int k = 0; k < 7; k++)
+        snprintf(files[k], sizeof files[k], "%s/%s", abp, corpus_abp_files[k]);
     CorpusSet splits[6] = {{0}};
     CorpusPlanOpts po = CORPUS_PLAN_DEFAULTS;
     po.seed = (uint64_t)e->corpus_seed;
@@ -137,7 +140,8 @@ int exp_data_load(ExpData *d, const ExpConfig *e, const char *dir, const ExpRunO
         st = err_set(ERR_INVAL, "data.vocab: the vocabulary has no <|endoftext|> token");
         goto done;
     }
-    const CorpusSet *F = &d->plan.set[CORPUS_SET_FINETUNE], *C = &d->plan.set[CORPUS_SET_FINETUNE_CENTER];
+    const CorpusSet *F = &d->plan.set[CORPUS_SET_FINETUNE],
+                    *C = &d->plan.set[CORPUS_SET_FINETUNE_CENTER];
     d->n_prompts[0] = F->n;
     d->prompts[0] = xcalloc(F->n, sizeof(ExpArticle));
     encode_articles(d->tok, d->corpus, F->idx, F->n, d->prompts[0]);
@@ -189,7 +193,8 @@ int exp_generate(Gen *g, const ExpArticle *arts, size_t n, const ExpConfig *e, i
                  uint64_t seed, TrainDocs *out, Progress *prog)
 {
     const int **titles = xcalloc(n, sizeof *titles), **bodies = xcalloc(n, sizeof *bodies);
-    int *tl = xcalloc(n, sizeof *tl), *bl = xcalloc(n, sizeof *bl), **outs = xcalloc(n, sizeof *outs);
+    int *tl = xcalloc(n, sizeof *tl), *bl = xcalloc(n, sizeof *bl),
+        **outs = xcalloc(n, sizeof *outs);
     int *ol = xcalloc(n, sizeof *ol);
     int block = (int)e->block;
     for (size_t i = 0; i < n; i++) {
