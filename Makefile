@@ -121,6 +121,7 @@ test-cli: $(BIN)
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/smoke.sh
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/tokenizer_node.sh
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/theory.sh
+	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/experiment.sh
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/explore.sh
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/explore_tmux.sh
 

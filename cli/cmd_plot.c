@@ -15,6 +15,8 @@ static const struct {
     {"sim_generations", "sim_moments"},
     {"sim_density", "sim_density"},
     {"theory_generations", "theory_trajectory"},
+    {"experiment_generations", "experiment_shares"},
+    {"experiment_articles", "experiment_tqi_dist"},
     {"decompose_cells", "decompose"},
     {"neurons_per_neuron", "neurons_scatter"},
     {"neurons_layers", "neurons_layers"},

@@ -27,7 +27,7 @@ static const Command commands[] = {
     {"lesson", cmd_lesson, "the built-in lessons on bias amplification versus model collapse"},
     {"plot", cmd_plot, "render a CSV table with its gnuplot script (PNG, SVG or terminal)"},
     {"tokenizer", cmd_tokenizer, "GPT-2 byte-level BPE: encode, decode, train a vocabulary"},
-    {"gpt2", cmd_gpt2, "GPT-2: pretrain, finetune, generate, perplexity, convert (checkpoint/safetensors/llm.c)"},
+    {"gpt2", cmd_gpt2, "GPT-2: pretrain, finetune, generate, perplexity, convert (checkpoint, safetensors, llm.c)"},
     {"lean", cmd_lean, "political-lean classifier: train, eval, classify"},
     {"quality", cmd_quality, "text quality index (TQI): train, eval, score"},
     {"experiment", cmd_experiment, "the empirical check: iterative fine-tuning on own output"},
