@@ -1,6 +1,6 @@
 /* cmd_neurons: `biasamp neurons --tables DIR [options]` — parse, call neurons_run_tables, print
  * the sets, their overlap against independence and the distinctness tests. The model-version
- * path (`biasamp neurons EXPERIMENT_DIR`) waits for the GPT-2 engine. */
+ * path (`biasamp neurons EXPERIMENT_DIR`) reads a `biasamp experiment` folder. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@ int cmd_neurons(int argc, char **argv);
 static void neurons_help(void)
 {
     printf("usage: biasamp neurons --tables DIR [options]\n"
-           "       biasamp neurons EXPERIMENT_DIR [options]   (needs the GPT-2 engine; not yet)\n\n"
+           "       biasamp neurons EXPERIMENT_DIR [--activation block|mlp] [--class right] [options]\n\n"
            "Which neurons track bias, which track generation quality, and are the two sets\n"
            "distinct? A neuron is in a set when its (adjusted) p-value is below alpha. The\n"
            "overlap is compared with its expectation under independent membership by Fisher's\n"
@@ -123,11 +123,15 @@ int cmd_neurons(int argc, char **argv)
                                          {"p-value", required_argument, 0, 'p'},
                                          {"format", required_argument, 0, 'F'},
                                          {"no-plot", no_argument, 0, 'P'},
+                                         {"activation", required_argument, 0, 'A'},
+                                         {"class", required_argument, 0, 'C'},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     NeuronsRun run = {.ext = "png"};
     neurons_opts_default(&run.opts);
+    int activation_kind = 0;
+    const char *share_col = "share_right";
     int quiet = 0, lag_given = 0, c;
     optind = 1;
     opterr = 0;
@@ -165,6 +169,17 @@ int cmd_neurons(int argc, char **argv)
             run.ext = optarg;
             break;
         case 'P': run.ext = NULL; break;
+        case 'A':
+            if (strcmp(optarg, "block") && strcmp(optarg, "mlp"))
+                return cli_usage_error("neurons", "--activation '%s': block or mlp", optarg);
+            activation_kind = strcmp(optarg, "mlp") == 0;
+            break;
+        case 'C':
+            if (!strcmp(optarg, "left")) share_col = "share_left";
+            else if (!strcmp(optarg, "center")) share_col = "share_center";
+            else if (!strcmp(optarg, "right")) share_col = "share_right";
+            else return cli_usage_error("neurons", "--class '%s': left, center or right", optarg);
+            break;
         case 'q': quiet = 1; break;
         case 'h': neurons_help(); return 0;
         default:
@@ -175,21 +190,35 @@ int cmd_neurons(int argc, char **argv)
     if (optind < argc && run.source)
         return cli_usage_error("neurons", "give --tables DIR or EXPERIMENT_DIR, not both");
     if (optind < argc - 1) return cli_usage_error("neurons", "one EXPERIMENT_DIR expected");
-    if (optind == argc - 1) {
-        fprintf(stderr,
-                "biasamp neurons: %s: per-neuron scalars from model versions need the GPT-2\n"
-                "engine (activation capture, checkpoints), which is not built yet; use --tables\n",
-                argv[optind]);
-        return err_exit_code(ERR_UNSUPPORTED);
-    }
-    if (!run.source) return cli_usage_error("neurons", "missing --tables DIR");
+    int from_experiment = optind == argc - 1;
+    if (!from_experiment && !run.source) return cli_usage_error("neurons", "missing --tables DIR");
     if (run.ext && !plot_available())
         return cli_fail("neurons", err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, "
                                                    "or use --no-plot)"));
     RunInfo ri;
     runinfo_init(&ri, cli_argc, cli_argv);
     run.run = &ri;
-    int st = neurons_run_tables(&run);
+    int st;
+    if (from_experiment) {
+        double *X = NULL, *b = NULL, *q = NULL;
+        size_t models, neurons, layer_size;
+        run.source = argv[optind];
+        st = neurons_experiment_read(argv[optind], activation_kind, share_col, &X, &b, &q,
+                                     &models, &neurons, &layer_size);
+        if (!st) {
+            run.opts.layer_size = layer_size;
+            st = neurons_run_models(&run, X, b, q, models, neurons);
+            if (!st && !quiet)
+                printf("%zu fine-tuned model versions, %zu neurons (%s), targets %s and TQI\n",
+                       models, neurons, activation_kind ? "MLP hidden units" : "block outputs",
+                       share_col);
+        }
+        free(X);
+        free(b);
+        free(q);
+    } else {
+        st = neurons_run_tables(&run);
+    }
     if (!st && !quiet) neurons_print(&run, lag_given);
     neurons_run_release(&run);
     return st ? cli_fail("neurons", st) : 0;

@@ -132,4 +132,14 @@ int neurons_run_models(NeuronsRun *r, const double *X, const double *bias, const
                        size_t models, size_t neurons);
 void neurons_run_release(NeuronsRun *r);
 
+/* The inputs of neurons_run_models from a `biasamp experiment` folder: every fine-tuned model
+ * version (generation >= 0; a model shared by setups counts once), ordered by setup then
+ * generation; X [models][neurons] the captured activation means of `kind` (0 the residual stream
+ * after each block, 1 the MLP hidden units), layer-major; bias = the generations.csv column
+ * `share_col` (e.g. "share_right"), quality = tqi_mean. Arrays are malloc'd (free()). ERR_INVAL
+ * naming the file for missing or malformed tables, or fewer than 4 distinct models. */
+int neurons_experiment_read(const char *dir, int kind, const char *share_col, double **X,
+                            double **bias, double **quality, size_t *models, size_t *neurons,
+                            size_t *layer_size);
+
 #endif

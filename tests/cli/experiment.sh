@@ -127,6 +127,18 @@ if [ -f "$T/b/generations.csv" ] && [ "$(strip "$A")" = "$(strip "$T/b/generatio
     diff <(strip "$A") <(strip "$T/b/generations.csv" 2>/dev/null) | head -6
 fi
 
+# --- the neuron analysis on the experiment's model versions (biasamp neurons EXPERIMENT_DIR) ------
+if "$BIN" neurons "$T/a" -o "$T/neu" --no-plot -q 2>"$T/err"; then ok; else
+    bad "neurons EXPERIMENT_DIR: $(head -c 300 "$T/err")"
+fi
+if [ -f "$T/neu/neurons_summary.csv" ] && grep -q "^# source=$T/a" "$T/neu/neurons_summary.csv"; then ok; else
+    bad "neurons summary missing or without its source"
+fi
+"$BIN" neurons "$T/a" --activation mlp --class center -o "$T/neu2" --no-plot -q 2>"$T/err" && ok ||
+    bad "neurons --activation mlp: $(head -c 300 "$T/err")"
+"$BIN" neurons "$T/none" -o "$T/neu3" -q 2>/dev/null
+[ $? -eq 2 ] && [ ! -e "$T/neu3" ] && ok || bad "neurons on a missing experiment: exit 2, no output"
+
 # --- refusals -------------------------------------------------------------------------------------
 "$BIN" experiment "$CFG" -o "$T/a" -q >/dev/null 2>"$T/err"
 [ $? -eq 2 ] && grep -q "resume" "$T/err" && ok || bad "rerun into a finished folder not refused"
