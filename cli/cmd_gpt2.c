@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "err.h"
@@ -14,6 +15,7 @@
 #include "gpt2_io.h"
 #include "kernels.h"
 #include "checkpoint.h"
+#include "csvlog.h"
 #include "progress.h"
 #include "tokenizer.h"
 #include "train.h"
@@ -227,12 +229,25 @@ typedef struct SaveCtx {
     const char *path;
     long every;
     double t0;
+    CsvLog *log; /* OUT.log.csv: the loss curve, one row per step */
 } SaveCtx;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int on_step_save(void *ctx, const Gpt2 *m, const AdamW *opt, long step, long total,
                         float loss)
 {
     SaveCtx *c = ctx;
+    if (c->log) {
+        double row[3] = {(double)step, loss, now_s() - c->t0};
+        int st = csvlog_row(c->log, row);
+        if (st) return st;
+    }
     if (step % 50 == 0 || step == total)
         fprintf(stderr, "step %ld/%ld  loss %.4f\n", step, total, loss);
     if (c->every > 0 && step % c->every == 0 && step < total)
@@ -246,6 +261,7 @@ static int gpt2_train_cmd(const char *in, const char *out, const Gpt2Config *cfg
     TrainDocs d = {0}, ev = {0};
     Gpt2 *m = NULL;
     AdamW *opt = NULL;
+    SaveCtx sc = {0};
     Gpt2Config cfg = *cfg_in;
     int st = ERR_OK, V = 0;
     /* the vocabulary (hence the EOT, its last id) comes from the model or the first token file */
@@ -297,7 +313,18 @@ static int gpt2_train_cmd(const char *in, const char *out, const Gpt2Config *cfg
            in ? "finetune" : "pretrain", gpt2_config_num_params(&cfg), d.n, d.n_tok, rows, o->T,
            spe, total, o->B, o->grad_accum);
     fflush(stdout);
-    SaveCtx sc = {.path = out, .every = in ? 0 : t->save_every};
+    sc = (SaveCtx){.path = out, .every = in ? 0 : t->save_every, .t0 = now_s()};
+    char logpath[4200];
+    snprintf(logpath, sizeof logpath, "%s.log.csv", out);
+    RunInfo ri;
+    runinfo_init(&ri, cli_argc, cli_argv);
+    ri.seed = o->seed;
+    ri.kernels = kernels_name();
+    if ((st = csvlog_open(&sc.log, logpath, "gpt2_train", &ri))) goto done;
+    csvlog_meta(sc.log, "mode", "%s", in ? "finetune" : "pretrain");
+    csvlog_meta(sc.log, "steps", "%ld", total);
+    static const char *const logcols[] = {"step", "loss", "seconds"};
+    csvlog_header(sc.log, logcols, 3);
     o->on_step = on_step_save;
     o->ctx = &sc;
     TrainStats s;
@@ -319,6 +346,10 @@ static int gpt2_train_cmd(const char *in, const char *out, const Gpt2Config *cfg
     }
     printf("%s\n", out);
 done:
+    if (sc.log) { /* a failed run leaves no log that looks complete */
+        int cst = csvlog_close(sc.log, st == ERR_OK);
+        if (!st) st = cst;
+    }
     train_docs_release(&d);
     train_docs_release(&ev);
     adamw_free(opt);

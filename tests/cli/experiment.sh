@@ -139,6 +139,16 @@ fi
 "$BIN" neurons "$T/none" -o "$T/neu3" -q 2>/dev/null
 [ $? -eq 2 ] && [ ! -e "$T/neu3" ] && ok || bad "neurons on a missing experiment: exit 2, no output"
 
+# --- gpt2 pretrain on a token file: the loss curve goes to OUT.log.csv, one row per step ----------
+tok=$(ls "$T"/a/synth/*.tok 2>/dev/null | head -1)
+if [ -n "$tok" ] && "$BIN" gpt2 pretrain "$T/p.ckpt" -d "$tok" --layers 1 --heads 2 --channels 16 \
+    --context 32 --vocab-size 512 --steps 5 >/dev/null 2>"$T/err"; then
+    rows=$(grep -v '^#' "$T/p.ckpt.log.csv" | tail -n +2 | wc -l)
+    [ "$rows" -eq 5 ] && grep -q '^# kind=gpt2_train' "$T/p.ckpt.log.csv" && ok || bad "training log: $rows rows"
+else
+    bad "gpt2 pretrain: $(head -c 300 "$T/err")"
+fi
+
 # --- refusals -------------------------------------------------------------------------------------
 "$BIN" experiment "$CFG" -o "$T/a" -q >/dev/null 2>"$T/err"
 [ $? -eq 2 ] && grep -q "resume" "$T/err" && ok || bad "rerun into a finished folder not refused"
