@@ -36,6 +36,10 @@ int cli_load_config(Cfg *c, const char *path, char **overrides, int noverrides);
  * NULL). A missing file is ERR_INVAL (bad input), an unreadable one ERR_IO. */
 int cli_slurp(const char *path, char **buf, size_t *len);
 
+/* A whole decimal integer in [lo, hi] / a whole finite number: 1 and *v set, else 0. */
+int cli_parse_long(const char *s, long lo, long hi, long *v);
+int cli_parse_double(const char *s, double *v);
+
 /* The whole argv, for CSV metadata. */
 extern int cli_argc;
 extern char **cli_argv;

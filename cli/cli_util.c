@@ -1,5 +1,6 @@
-/* cli_util: small helpers the commands share (reading a whole input file). */
+/* cli_util: small helpers the commands share (reading a whole input file, parsing numbers). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,4 +29,20 @@ int cli_slurp(const char *path, char **buf, size_t *len)
     *buf = b;
     if (len) *len = k;
     return ERR_OK;
+}
+
+int cli_parse_long(const char *s, long lo, long hi, long *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    return end != s && !*end && !errno && *v >= lo && *v <= hi;
+}
+
+int cli_parse_double(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return end != s && !*end && !errno && isfinite(*v);
 }

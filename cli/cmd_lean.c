@@ -32,29 +32,13 @@ static void lean_help(void)
            "$BIASAMP_DATA, else ../shared/data.\n");
 }
 
-static int parse_double(const char *s, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return end != s && !*end && !errno && isfinite(*v);
-}
-
-static int parse_long(const char *s, long lo, long hi, long *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtol(s, &end, 10);
-    return end != s && !*end && !errno && *v >= lo && *v <= hi;
-}
-
 /* "1e-5,3e-5" -> values (at most max). Returns the count, 0 on a bad list. */
 static int parse_list(const char *s, double *v, int max)
 {
     int n = 0;
     char *copy = xstrdup(s), *save = NULL;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (n == max || !parse_double(t, &v[n]) || v[n] < 0) {
+        if (n == max || !cli_parse_double(t, &v[n]) || v[n] < 0) {
             n = 0;
             break;
         }
@@ -106,32 +90,32 @@ static int train_main(int argc, char **argv)
         case 's': split = optarg; break;
         case 'x': exclude = optarg; break;
         case 'n':
-            if (!parse_long(optarg, 1, 100000000, &max))
+            if (!cli_parse_long(optarg, 1, 100000000, &max))
                 return cli_usage_error("lean", "train: --max must be a positive integer");
             break;
         case 'l':
-            if (!parse_double(optarg, &o.lambda) || o.lambda < 0)
+            if (!cli_parse_double(optarg, &o.lambda) || o.lambda < 0)
                 return cli_usage_error("lean", "train: --lambda must be a number >= 0");
             break;
         case 't': tune = optarg; break;
         case 'b':
-            if (!parse_long(optarg, 10, 26, &v))
+            if (!cli_parse_long(optarg, 10, 26, &v))
                 return cli_usage_error("lean", "train: --hash-bits must be an integer in 10..26");
             o.hash_bits = (int)v;
             break;
         case 'B': o.bigrams = 0; break;
         case 'I': o.idf = 0; break;
         case 'i':
-            if (!parse_long(optarg, 0, 100000, &v))
+            if (!cli_parse_long(optarg, 0, 100000, &v))
                 return cli_usage_error("lean", "train: --max-iter must be an integer in 0..100000");
             o.max_iter = (int)v;
             break;
         case 'T':
-            if (!parse_double(optarg, &o.tol) || o.tol < 0)
+            if (!cli_parse_double(optarg, &o.tol) || o.tol < 0)
                 return cli_usage_error("lean", "train: --tol must be a number >= 0");
             break;
         case 'j':
-            if (!parse_long(optarg, 1, 1024, &v))
+            if (!cli_parse_long(optarg, 1, 1024, &v))
                 return cli_usage_error("lean", "train: --threads must be an integer in 1..1024");
             o.threads = (int)v;
             break;
@@ -237,11 +221,11 @@ static int eval_main(int argc, char **argv)
         case 'x': exclude = optarg; break;
         case 'c': csv = optarg; break;
         case 'n':
-            if (!parse_long(optarg, 1, 100000000, &max))
+            if (!cli_parse_long(optarg, 1, 100000000, &max))
                 return cli_usage_error("lean", "eval: --max must be a positive integer");
             break;
         case 'j':
-            if (!parse_long(optarg, 1, 1024, &v))
+            if (!cli_parse_long(optarg, 1, 1024, &v))
                 return cli_usage_error("lean", "eval: --threads must be an integer in 1..1024");
             threads = (int)v;
             break;
@@ -357,7 +341,7 @@ static int classify_main(int argc, char **argv)
         case 'm': model = optarg; break;
         case 'L': lines = 1; break;
         case 'j':
-            if (!parse_long(optarg, 1, 1024, &v))
+            if (!cli_parse_long(optarg, 1, 1024, &v))
                 return cli_usage_error("lean", "classify: --threads must be an integer in 1..1024");
             threads = (int)v;
             break;

@@ -32,22 +32,6 @@ static void quality_help(void)
            "'biasamp quality <subcommand> --help' shows its options.\n");
 }
 
-static int parse_long(const char *s, long lo, long hi, long *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtol(s, &end, 10);
-    return end != s && !*end && !errno && *v >= lo && *v <= hi;
-}
-
-static int parse_double(const char *s, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return end != s && !*end && !errno && isfinite(*v);
-}
-
 static void print_eval(const char *what, const QualityEval *ev)
 {
     printf("%s: %zu examples, accuracy %.4f\n", what, ev->n, ev->accuracy);
@@ -102,7 +86,7 @@ static int train_main(int argc, char **argv)
         case 'M':
         case 'n':
         case 't':
-            if (!parse_long(optarg, c == 't' ? 0 : 1, 10000000, &v))
+            if (!cli_parse_long(optarg, c == 't' ? 0 : 1, 10000000, &v))
                 return cli_usage_error("quality", "train: --%s must be a count",
                                        c == 'M'   ? "lm-max"
                                        : c == 'n' ? "train-max"
@@ -110,21 +94,21 @@ static int train_main(int argc, char **argv)
             *(c == 'M' ? &lm_max : c == 'n' ? &train_max : &test_max) = v;
             break;
         case 'S':
-            if (!parse_long(optarg, 1, 1000, &v))
+            if (!cli_parse_long(optarg, 1, 1000, &v))
                 return cli_usage_error("quality", "train: --sentences must be in 1..1000");
             o.sentences_per_text = (int)v;
             break;
         case 's':
-            if (!parse_long(optarg, 0, INT64_MAX, &v))
+            if (!cli_parse_long(optarg, 0, INT64_MAX, &v))
                 return cli_usage_error("quality", "train: --seed must be an integer >= 0");
             o.seed = (uint64_t)v;
             break;
         case 'l':
-            if (!parse_double(optarg, &o.lambda) || o.lambda < 0)
+            if (!cli_parse_double(optarg, &o.lambda) || o.lambda < 0)
                 return cli_usage_error("quality", "train: --lambda must be a number >= 0");
             break;
         case 'j':
-            if (!parse_long(optarg, 1, 1024, &v))
+            if (!cli_parse_long(optarg, 1, 1024, &v))
                 return cli_usage_error("quality", "train: --threads must be in 1..1024");
             o.threads = (int)v;
             break;
@@ -237,16 +221,16 @@ static int eval_main(int argc, char **argv)
         case 'p': part = optarg; break;
         case 'x': exclude = optarg; break;
         case 'n':
-            if (!parse_long(optarg, 1, 10000000, &max))
+            if (!cli_parse_long(optarg, 1, 10000000, &max))
                 return cli_usage_error("quality", "eval: --max must be a positive integer");
             break;
         case 'S':
-            if (!parse_long(optarg, 1, 1000, &v))
+            if (!cli_parse_long(optarg, 1, 1000, &v))
                 return cli_usage_error("quality", "eval: --sentences must be in 1..1000");
             o.sentences_per_text = (int)v;
             break;
         case 's':
-            if (!parse_long(optarg, 0, INT64_MAX, &v))
+            if (!cli_parse_long(optarg, 0, INT64_MAX, &v))
                 return cli_usage_error("quality", "eval: --seed must be an integer >= 0");
             o.seed = (uint64_t)v;
             break;
