@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void xalloc_die(size_t n)
 {
@@ -46,9 +47,17 @@ void *xcalloc_aligned(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size) xalloc_die(SIZE_MAX);
     size_t n = count * size;
-    size_t rounded = (n + 63) & ~(size_t)63;
-    void *p = aligned_alloc(64, rounded ? rounded : 64);
+    size_t align = n >= XALLOC_HUGE_MIN ? XALLOC_HUGE_PAGE : 64;
+    size_t rounded = (n + align - 1) & ~(align - 1);
+    void *p = aligned_alloc(align, rounded ? rounded : 64);
     if (!p) xalloc_die(n);
+#ifdef MADV_HUGEPAGE
+    /* Where transparent huge pages are "madvise" only (Debian's default), ask for them before
+     * the first touch: streaming the weights of a model (decoding reads all of them per token)
+     * then runs at up to 1.5x the bandwidth of 4 KiB pages, for want of TLB misses. Advice only:
+     * failure changes nothing. */
+    if (align == XALLOC_HUGE_PAGE) (void)madvise(p, rounded, MADV_HUGEPAGE);
+#endif
     memset(p, 0, rounded ? rounded : 64);
     return p;
 }

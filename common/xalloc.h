@@ -8,7 +8,10 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size); /* zeroed; checks count*size overflow */
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
-/* 64-byte aligned, zeroed; free with xfree_aligned (plain free() is also valid). */
+/* 64-byte aligned, zeroed; free with xfree_aligned (plain free() is also valid). Blocks of at
+ * least XALLOC_HUGE_MIN bytes are aligned to XALLOC_HUGE_PAGE and advised to use huge pages. */
+#define XALLOC_HUGE_MIN ((size_t)4 << 20)
+#define XALLOC_HUGE_PAGE ((size_t)2 << 20)
 void *xcalloc_aligned(size_t count, size_t size);
 void xfree_aligned(void *p);
 

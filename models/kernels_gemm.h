@@ -8,6 +8,7 @@
 #define BIASAMP_KERNELS_GEMM_H
 
 #include <immintrin.h>
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -65,6 +66,28 @@ static inline void gemm_transpose8x8(const float *src, ptrdiff_t ps, float *dst,
         _mm256_storeu_ps(dst + (h + 1) * ds, _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)));
         _mm256_storeu_ps(dst + (h + 2) * ds, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)));
         _mm256_storeu_ps(dst + (h + 3) * ds, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+}
+
+/* 8 rows x 8 columns of src (row stride ps) -> t[k] = column k (8 floats), in registers. */
+static inline __attribute__((always_inline)) void gemm_transpose8x8_reg(const float *src,
+                                                                       ptrdiff_t ps, __m256 t[8])
+{
+    for (int h = 0; h < 8; h += 4) {
+        __m256 r0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 0 * ps + h)),
+                                         _mm_loadu_ps(src + 4 * ps + h), 1);
+        __m256 r1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 1 * ps + h)),
+                                         _mm_loadu_ps(src + 5 * ps + h), 1);
+        __m256 r2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 2 * ps + h)),
+                                         _mm_loadu_ps(src + 6 * ps + h), 1);
+        __m256 r3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 3 * ps + h)),
+                                         _mm_loadu_ps(src + 7 * ps + h), 1);
+        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+        __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+        t[h + 0] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+        t[h + 1] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+        t[h + 2] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+        t[h + 3] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
     }
 }
 
@@ -278,10 +301,136 @@ static void gemm_dbias(float *dbias, const float *dout, int BT, int OC)
     }
 }
 
+/* The few-row forward product (decoding: one new token per sequence): out (M, N) = inp (M, K) ·
+ * w (N, K)ᵀ [+ bias] for M <= GEMV_MAX_M, reading each weight row once and packing nothing (the
+ * packed driver would copy the whole weight matrix per call). Groups of 8 weight rows are
+ * transposed 8 x 8 in registers so that 8 outputs share one FMA per k. Bitwise equal to gemm_run
+ * on the same operands: every element is summed from zero in increasing k by single FMAs within
+ * each K block of gemm_kblock(), the first block's sum plus the bias is the start, and each later
+ * block's sum is added to it — exactly the micro-kernel's SET_BIAS / ACC sequence (tested in
+ * tests/check_kernels.c), so batched and one-by-one decoding give identical tokens. */
+#define GEMV_MAX_M 4
+#ifndef GEMV_PREFETCH
+#define GEMV_PREFETCH 64 /* floats: 256 bytes ahead, best of 32..1024 measured */
+#endif
+
+/* NG groups of 8 consecutive weight rows (o0 + [0, 8 NG)), all rows valid, for MM rows of inp;
+ * MM and NG are compile-time constants after inlining. */
+static inline __attribute__((always_inline)) void gemv_groups(float *out, const float *inp,
+                                                              const float *w, const float *bias,
+                                                              int K, int N, int kb, int o0,
+                                                              const int MM, const int NG)
+{
+    __m256 tot[4][GEMV_MAX_M], acc[4][GEMV_MAX_M];
+#pragma GCC unroll 4
+    for (int gi = 0; gi < NG; gi++) /* K > 0: set by the first block; zeroed for the compiler */
+#pragma GCC unroll 4
+        for (int m = 0; m < MM; m++) tot[gi][m] = _mm256_setzero_ps();
+    for (int pc = 0; pc < K; pc += kb) {
+        int kc = gemm_min(kb, K - pc), k8 = kc & ~7;
+#pragma GCC unroll 4
+        for (int gi = 0; gi < NG; gi++)
+#pragma GCC unroll 4
+            for (int m = 0; m < MM; m++) acc[gi][m] = _mm256_setzero_ps();
+        for (int k = pc; k < pc + k8; k += 8) {
+#pragma GCC unroll 4
+            for (int gi = 0; gi < NG; gi++) {
+                __m256 t[8]; /* t[j] lane r = w[o0 + 8 gi + r][k + j] */
+                const float *src = w + (ptrdiff_t)(o0 + 8 * gi) * K + k;
+                if ((k & 15) == 0) /* the 8 rows' lines 1 KiB ahead (a line per 2 k steps) */
+                    for (int r = 0; r < 8; r++)
+                        _mm_prefetch((const char *)(src + r * K + GEMV_PREFETCH), _MM_HINT_T0);
+                gemm_transpose8x8_reg(src, K, t);
+#pragma GCC unroll 8
+                for (int j = 0; j < 8; j++) {
+                    __m256 tj = t[j];
+#pragma GCC unroll 4
+                    for (int m = 0; m < MM; m++)
+                        acc[gi][m] = _mm256_fmadd_ps(
+                            _mm256_broadcast_ss(inp + (ptrdiff_t)m * K + k + j), tj, acc[gi][m]);
+                }
+            }
+        }
+        for (int k = pc + k8; k < pc + kc; k++) /* K not a multiple of 8: the last block's tail */
+            for (int gi = 0; gi < NG; gi++) {
+                const float *src = w + (ptrdiff_t)(o0 + 8 * gi) * K + k;
+                __m256 tk = _mm256_setr_ps(src[0], src[K], src[2 * K], src[3 * K], src[4 * K],
+                                           src[5 * K], src[6 * K], src[7 * K]);
+                for (int m = 0; m < MM; m++)
+                    acc[gi][m] = _mm256_fmadd_ps(_mm256_broadcast_ss(inp + (ptrdiff_t)m * K + k),
+                                                 tk, acc[gi][m]);
+            }
+#pragma GCC unroll 4
+        for (int gi = 0; gi < NG; gi++)
+#pragma GCC unroll 4
+            for (int m = 0; m < MM; m++) {
+                if (pc > 0) tot[gi][m] = _mm256_add_ps(tot[gi][m], acc[gi][m]);
+                else if (bias)
+                    tot[gi][m] = _mm256_add_ps(acc[gi][m], _mm256_loadu_ps(bias + o0 + 8 * gi));
+                else tot[gi][m] = acc[gi][m];
+            }
+    }
+    for (int gi = 0; gi < NG; gi++)
+        for (int m = 0; m < MM; m++)
+            _mm256_storeu_ps(out + (ptrdiff_t)m * N + o0 + 8 * gi, tot[gi][m]);
+}
+
+/* Weight rows [o0, o1) for MM rows of inp: NG groups of 8 at a time while they last, then one. */
+static inline __attribute__((always_inline)) void gemv_range(float *out, const float *inp,
+                                                             const float *w, const float *bias,
+                                                             int K, int N, int kb, int o0, int o1,
+                                                             const int MM, const int NG)
+{
+    int o = o0;
+    for (; o + 8 * NG <= o1; o += 8 * NG) gemv_groups(out, inp, w, bias, K, N, kb, o, MM, NG);
+    for (; o + 8 <= o1; o += 8) gemv_groups(out, inp, w, bias, K, N, kb, o, MM, 1);
+}
+
+static void gemm_gemv(float *out, const float *inp, const float *w, const float *bias, int M,
+                      int K, int N)
+{
+    Gemm shape = {.M = M, .N = N, .K = K};
+    int kb = gemm_kblock(&shape), n8 = N & ~7;
+    int units = n8 / 8; /* whole groups of 8 rows; the last N % 8 rows: thread 0, below */
+    KERNELS_OMP(parallel)
+    {
+        int nth = 1, tid = 0;
+#ifdef _OPENMP
+        nth = omp_get_num_threads();
+        tid = omp_get_thread_num();
+#endif
+        int o0 = 8 * (int)((long long)units * tid / nth);
+        int o1 = 8 * (int)((long long)units * (tid + 1) / nth);
+        switch (M) { /* 3 or 4 independent FMA chains in flight in every case */
+        case 1: gemv_range(out, inp, w, bias, K, N, kb, o0, o1, 1, 4); break;
+        case 2: gemv_range(out, inp, w, bias, K, N, kb, o0, o1, 2, 2); break;
+        case 3: gemv_range(out, inp, w, bias, K, N, kb, o0, o1, 3, 1); break;
+        default: gemv_range(out, inp, w, bias, K, N, kb, o0, o1, 4, 1); break;
+        }
+        if (tid == 0) /* rows past the last whole group: the same sums, one lane at a time */
+            for (int o = n8; o < N; o++)
+                for (int m = 0; m < M; m++) {
+                    const float *x = inp + (ptrdiff_t)m * K, *wo = w + (ptrdiff_t)o * K;
+                    float t = 0.0f;
+                    for (int pc = 0; pc < K; pc += kb) {
+                        int kc = gemm_min(kb, K - pc);
+                        float s = 0.0f;
+                        for (int k = pc; k < pc + kc; k++) s = fmaf(x[k], wo[k], s);
+                        t = pc > 0 ? t + s : bias ? s + bias[o] : s;
+                    }
+                    out[(ptrdiff_t)m * N + o] = t;
+                }
+    }
+}
+
 /* out (BT, OC) = inp (BT, C) · weight (OC, C)ᵀ + bias: A = inp, B(k, n) = weight[n*C + k]. */
 static void GEMM_SUFFIX(matmul_forward)(float *out, const float *inp, const float *weight,
                                         const float *bias, int BT, int C, int OC)
 {
+    if (BT >= 1 && BT <= GEMV_MAX_M && C > 0) {
+        gemm_gemv(out, inp, weight, bias, BT, C, OC);
+        return;
+    }
     Gemm g = {.M = BT, .N = OC, .K = C, .A = inp, .rsa = C, .csa = 1, .B = weight, .rsb = 1,
               .csb = C, .C = out, .ldc = OC, .bias = bias, .accumulate = 0};
     gemm_run(&g);

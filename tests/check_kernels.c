@@ -46,12 +46,13 @@ typedef struct Shape {
     int BT, C, OC;
 } Shape;
 
-/* Odd shapes: below one tile, tile tails in every dimension, and past KC (256), MC (256/264) and
+/* Odd shapes (BT <= 4 takes the few-row path of the SIMD forward): below one tile, tile tails in every dimension, and past KC (256), MC (256/264) and
  * NC (2304) so that multi-block accumulation and the M- and N-split paths all run; {5, 300, 8200}
  * takes the AVX-512 wide-N path (one K block of 300 > KC). */
 static const Shape shapes[] = {
     {1, 1, 1},    {7, 13, 19}, {8, 48, 48},     {6, 16, 16},    {9, 17, 50},  {33, 65, 97},
     {5, 260, 3},  {263, 389, 301}, {21, 37, 2333}, {300, 7, 11}, {2, 2333, 5}, {5, 300, 8200},
+    {1, 768, 2304}, {3, 389, 301}, {4, 300, 8200}, {2, 17, 50}, {1, 13, 19}, {4, 1030, 77},
 };
 #define NSHAPES (sizeof shapes / sizeof shapes[0])
 
@@ -312,6 +313,47 @@ START_TEST(test_thread_count_determinism)
 }
 END_TEST
 
+/* The few-row forward path (BT <= 4, decoding) is bitwise equal to the packed GEMM on the same
+ * rows (BT = 9), for any thread count: batched and one-by-one generation then pick identical
+ * tokens. Shapes: K and N tails, several K blocks, the AVX-512 wide-N single K block. */
+START_TEST(test_few_rows_bitwise)
+{
+    const KernelSet *ks = variants[_i];
+    if (ks == &kernels_scalar || !usable(ks)) return;
+    static const int shapes_kn[][2] = {{13, 19}, {768, 2304}, {389, 301}, {300, 8200},
+                                       {1030, 77}, {7, 5}, {256, 48}};
+    for (size_t si = 0; si < sizeof shapes_kn / sizeof shapes_kn[0]; si++) {
+        int C = shapes_kn[si][0], OC = shapes_kn[si][1], BT = 9;
+        float *inp = rand_buf((size_t)BT * C, 0), *weight = rand_buf((size_t)OC * C, 0);
+        float *bias = rand_buf(OC, 0), *full = rand_buf((size_t)BT * OC, 0);
+        float *few = rand_buf((size_t)4 * OC, 0);
+        for (int use_bias = 0; use_bias < 2; use_bias++) {
+            const float *b = use_bias ? bias : NULL;
+            ks->matmul_forward(full, inp, weight, b, BT, C, OC);
+            for (int m = 1; m <= 4; m++)
+                for (int nth = 1; nth <= 2; nth++) {
+#ifdef _OPENMP
+                    int saved = omp_get_max_threads();
+                    omp_set_num_threads(nth);
+#endif
+                    ks->matmul_forward(few, inp, weight, b, m, C, OC);
+#ifdef _OPENMP
+                    omp_set_num_threads(saved);
+#endif
+                    ck_assert_msg(memcmp(few, full, (size_t)m * OC * sizeof(float)) == 0,
+                                  "%s C=%d OC=%d BT=%d bias=%d threads=%d: differs from BT=9",
+                                  ks->name, C, OC, m, use_bias, nth);
+                }
+        }
+        free_buf(inp, 0);
+        free_buf(weight, 0);
+        free_buf(bias, 0);
+        free_buf(full, 0);
+        free_buf(few, 0);
+    }
+}
+END_TEST
+
 /* GELU: every variant against the scalar reference (tanhf) on sizes that hit the vector tails and
  * on values across and beyond tanh's range. The SIMD tanh has absolute error δ <= 2e-7 (exp to
  * ~2 ulp, then 1 - 2/(e+1)); GELU = 0.5 x (1 + tanh) carries 0.5|x|δ, its derivative
@@ -555,6 +597,7 @@ Suite *suite_kernels(void)
     tcase_add_loop_test(tc, test_backward_odd_shapes, 0, 3);
     tcase_add_loop_test(tc, test_backward_null_gradients, 0, 3);
     tcase_add_loop_test(tc, test_thread_count_determinism, 0, 3);
+    tcase_add_loop_test(tc, test_few_rows_bitwise, 0, 3);
     tcase_add_loop_test(tc, test_gelu_variants, 0, 3);
     tcase_add_loop_test(tc, test_softmax_variants, 0, 3);
     tcase_add_loop_test(tc, test_attention_variants, 0, 3);
