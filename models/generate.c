@@ -116,6 +116,31 @@ static float *cache_at(const Gen *g, float *base, int l, int s, int t)
     return base + (((size_t)l * g->S + (size_t)s) * g->maxT + (size_t)t) * g->C;
 }
 
+/* q · k over n values in 16 interleaved partial sums, added pairwise: independent chains that the
+ * compiler turns into vector FMAs/adds (a single running sum is one long dependency chain, and
+ * this loop is most of the attention time at long contexts). The order depends on n alone. */
+static float gen_dot(const float *q, const float *k, int n)
+{
+    enum { P = 16 };
+    float acc[P] = {0};
+    int i = 0;
+    for (; i + P <= n; i += P) {
+        KERNELS_OMP(simd)
+        for (int j = 0; j < P; j++) acc[j] += q[i + j] * k[i + j];
+    }
+    for (int j = 0; i < n; i++, j++) acc[j] += q[i] * k[i];
+    for (int w = P / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0];
+}
+
+/* y += w v over n values (vectorised; each y[i] is its own sum, so the order is fixed). */
+static void gen_axpy(float *restrict y, float w, const float *restrict v, int n)
+{
+    KERNELS_OMP(simd)
+    for (int i = 0; i < n; i++) y[i] += w * v[i];
+}
+
 /* Causal attention of each row against its slot's cache (positions 0 .. row_pos). */
 static void gen_attention(Gen *g, int l, int nrows)
 {
@@ -133,9 +158,7 @@ static void gen_attention(Gen *g, int l, int nrows)
         float mx = -INFINITY;
         for (int t = 0; t <= pos; t++) {
             const float *k = cache_at(g, g->kc, l, s, t) + (size_t)h * hs;
-            float d = 0;
-            for (int i = 0; i < hs; i++) d += q[i] * k[i];
-            a[t] = d * scale;
+            a[t] = gen_dot(q, k, hs) * scale;
             if (a[t] > mx) mx = a[t];
         }
         float sum = 0;
@@ -145,11 +168,8 @@ static void gen_attention(Gen *g, int l, int nrows)
         }
         float *y = g->atty + (size_t)r * C + (size_t)h * hs;
         for (int i = 0; i < hs; i++) y[i] = 0;
-        for (int t = 0; t <= pos; t++) {
-            const float *v = cache_at(g, g->vc, l, s, t) + (size_t)h * hs;
-            float w = a[t] / sum;
-            for (int i = 0; i < hs; i++) y[i] += w * v[i];
-        }
+        for (int t = 0; t <= pos; t++)
+            gen_axpy(y, a[t] / sum, cache_at(g, g->vc, l, s, t) + (size_t)h * hs, hs);
     }
 }
 
