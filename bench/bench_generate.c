@@ -35,6 +35,8 @@ static void mat_shape(int i, int *K, int *N)
 static double sink;
 
 /* Median seconds of 5 passes of fn over all matrices (x, y: input and output rows). */
+static uint16_t *wpk[NMAT];
+
 static double stream_time(int how, float **w, const float *x, float *y)
 {
     double t[5];
@@ -44,6 +46,7 @@ static double stream_time(int how, float **w, const float *x, float *y)
             int K, N;
             mat_shape(i, &K, &N);
             if (how == 0) kernels_get()->matmul_forward(y, x, w[i], NULL, 1, K, N);
+            else if (how == 3) kernels_get()->matmul_forward_bf16(y, x, wpk[i], NULL, 1, K, N);
             else if (how == 1)
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, w[i], K, x, 1, 0.0f, y, 1);
             else { /* read every weight once: the memory-bandwidth floor */
@@ -73,18 +76,58 @@ static void weight_stream(void)
         w[i] = xcalloc_aligned((size_t)K * N, sizeof(float));
         for (size_t j = 0; j < (size_t)K * N; j++) w[i][j] = (float)((j * 2654435761u) % 1000) * 1e-3f;
         bytes += 4.0 * K * N;
+        wpk[i] = xcalloc_aligned(kernels_bf16_packed_len(K, N), sizeof(uint16_t));
+        kernels_bf16_pack(wpk[i], w[i], K, N);
     }
     for (int k = 0; k < 3072; k++) x[k] = (float)(k % 7) * 0.1f;
     stream_time(0, w, x, y); /* warm-up */
     double tk = stream_time(0, w, x, y), tb = stream_time(1, w, x, y), tr = stream_time(2, w, x, y);
+    double th = kernels_get()->matmul_forward_bf16 ? stream_time(3, w, x, y) : 0;
     printf("weight stream of one token (%.0f MB): kernels %.1f ms (%.1f GB/s, %.1f tokens/s "
            "ceiling), OpenBLAS sgemv %.1f ms (%.1f GB/s): kernels/OpenBLAS speed %.2fx; "
            "plain read %.1f ms (%.1f GB/s): kernels at %.0f%% of it\n",
            bytes / 1e6, 1e3 * tk, bytes / tk / 1e9, 1 / tk, 1e3 * tb, bytes / tb / 1e9, tb / tk,
            1e3 * tr, bytes / tr / 1e9, 100 * tr / tk);
-    for (int i = 0; i < NMAT; i++) xfree_aligned(w[i]);
+    if (th > 0)
+        printf("  bfloat16 weights (%.0f MB): %.1f ms (%.1f tokens/s ceiling): %.2fx the float "
+               "kernels\n", bytes / 2e6, 1e3 * th, 1 / th, tk / th);
+    for (int i = 0; i < NMAT; i++) xfree_aligned(w[i]), xfree_aligned(wpk[i]);
     xfree_aligned(x);
     xfree_aligned(y);
+}
+
+/* Prefill and decode speed (tokens/s) of one 64-token prompt continued by 128 greedy tokens;
+ * returns the tokens (malloc'd). */
+static int *decode_batch1(const Gpt2 *m, int bf16, double *prefill_tps, double *decode_tps)
+{
+    int prompt[64];
+    for (int i = 0; i < 64; i++) prompt[i] = (i * 911 + 7) % m->config.vocab_size;
+    GenOpts o = gen_opts_default();
+    o.eot = -1;
+    Gen *g;
+    gen_alloc(&g, m, 1, 256, 256);
+    if (bf16) gen_use_bf16(g);
+    const int *pp = prompt;
+    int len = 64, *out, ol;
+    o.max_new = 2; /* warm-up */
+    gen_generate(g, &pp, &len, 1, 0, &o, &out, &ol, NULL);
+    free(out);
+    /* prefill: 64 prompt tokens + 1 new token, minus decode time of 1 token */
+    o.max_new = 1;
+    double t0 = now();
+    for (int k = 0; k < 5; k++) {
+        gen_generate(g, &pp, &len, 1, 0, &o, &out, &ol, NULL);
+        free(out);
+    }
+    double prefill = (now() - t0) / 5;
+    o.max_new = 129;
+    t0 = now();
+    gen_generate(g, &pp, &len, 1, 0, &o, &out, &ol, NULL);
+    double dec = now() - t0 - prefill;
+    gen_free(g);
+    *prefill_tps = 64 / prefill;
+    *decode_tps = 128 / dec;
+    return out;
 }
 
 int main(int argc, char **argv)
@@ -103,33 +146,32 @@ int main(int argc, char **argv)
     }
     gpt2_init_random(m, 1);
     printf("GPT-2 124M, kernels %s\n", kernels_name());
-    int prompt[64];
-    for (int i = 0; i < 64; i++) prompt[i] = (i * 911 + 7) % cfg.vocab_size;
+    /* batch 1, float and bfloat16 weights alternately (the better of 2 runs each: the machine
+     * may be shared) */
+    double pre[2] = {0, 0}, dec[2] = {0, 0};
+    int *toks[2] = {NULL, NULL};
+    for (int rep = 0; rep < 2; rep++)
+        for (int bf = 0; bf < 2; bf++) {
+            double p, d;
+            int *t = decode_batch1(m, bf, &p, &d);
+            if (p > pre[bf]) pre[bf] = p;
+            if (d > dec[bf]) dec[bf] = d;
+            free(toks[bf]);
+            toks[bf] = t;
+        }
+    int same = 0;
+    while (same < 128 && toks[0][same] == toks[1][same]) same++;
+    printf("batch 1, float weights: prefill %.0f tokens/s (64-token prompt), greedy decode %.1f "
+           "tokens/s (128 tokens)\n", pre[0], dec[0]);
+    printf("batch 1, bfloat16 weights (--weights bf16): prefill %.0f tokens/s, greedy decode "
+           "%.1f tokens/s = %.2fx float; first %d of 128 greedy tokens equal to float's\n",
+           pre[1], dec[1], dec[1] / dec[0], same);
+    free(toks[0]);
+    free(toks[1]);
     GenOpts o = gen_opts_default();
     o.eot = -1;
     Gen *g;
-    gen_alloc(&g, m, 1, 256, 256);
-    const int *pp = prompt;
-    int len = 64, *out, ol;
-    o.max_new = 2; /* warm-up */
-    gen_generate(g, &pp, &len, 1, 0, &o, &out, &ol, NULL);
-    free(out);
-    /* prefill: 64 prompt tokens + 1 new token, minus decode time of 1 token */
-    o.max_new = 1;
-    double t0 = now();
-    for (int k = 0; k < 5; k++) {
-        gen_generate(g, &pp, &len, 1, 0, &o, &out, &ol, NULL);
-        free(out);
-    }
-    double prefill = (now() - t0) / 5;
-    o.max_new = 129;
-    t0 = now();
-    gen_generate(g, &pp, &len, 1, 0, &o, &out, &ol, NULL);
-    double dec = now() - t0 - prefill;
-    free(out);
-    printf("batch 1: prefill %.0f tokens/s (64-token prompt), greedy decode %.1f tokens/s "
-           "(128 tokens)\n", 64 / prefill, 128 / dec);
-    gen_free(g);
+    double t0;
     /* block protocol: 32 blocks of 64 tokens, 64 new tokens each, 16 slots */
     enum { NB = 32 };
     int *blocks[NB], lens[NB];

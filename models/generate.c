@@ -32,6 +32,12 @@ struct Gen {
     int nthreads;
     double *cap_block, *cap_mlp;     /* capture sums (L, C), (L, 4C), NULL when off */
     long cap_rows;
+    const Gpt2Params *p;             /* the weights used: &m->params, or &bp in bfloat16 mode */
+    Gpt2Params bp;                   /* bfloat16 mode: views into bmem */
+    float *bmem;                     /* a copy of the parameters, matmul weights rounded */
+    uint16_t *pk;                    /* the rounded matmul weights packed (kernels_bf16_pack) */
+    size_t pk_layer[4], pk_stride, pk_wte; /* offsets in pk: layer l's qkv, attproj, fc, fcproj
+                                            * at l * pk_stride + pk_layer[i]; the LM head */
 };
 
 GenOpts gen_opts_default(void)
@@ -82,6 +88,7 @@ int gen_alloc(Gen **out, const Gpt2 *m, int slots, int max_len, int rows)
 #endif
     g->att = xcalloc((size_t)g->nthreads * (size_t)max_len, sizeof(float));
     g->which = xcalloc(S, sizeof(int));
+    g->p = &m->params;
     *out = g;
     return ERR_OK;
 }
@@ -107,7 +114,58 @@ void gen_free(Gen *g)
     xfree_aligned(g->logits);
     free(g->att);
     free(g->which);
+    xfree_aligned(g->bmem);
+    xfree_aligned(g->pk);
     free(g);
+}
+
+int gen_use_bf16(Gen *g)
+{
+    const Gpt2 *m = g->m;
+    if (g->bmem) return ERR_OK;
+    size_t C = (size_t)g->C;
+    int Ci = g->C, OCs[4] = {3 * g->C, g->C, 4 * g->C, g->C}, Ks[4] = {Ci, Ci, Ci, 4 * Ci};
+    g->bmem = xcalloc_aligned(m->num_params, sizeof(float));
+    memcpy(g->bmem, m->param_memory, m->num_params * sizeof(float));
+#define GEN_VIEW(name, per_layer, rows, cols, decay) \
+    g->bp.name = g->bmem + (m->params.name - m->param_memory);
+    GPT2_PARAMS(GEN_VIEW)
+#undef GEN_VIEW
+    float *w[4] = {g->bp.qkvw, g->bp.attprojw, g->bp.fcw, g->bp.fcprojw};
+    size_t off = 0;
+    for (int i = 0; i < 4; i++) {
+        g->pk_layer[i] = off;
+        off += kernels_bf16_packed_len(Ks[i], OCs[i]);
+    }
+    g->pk_stride = off;
+    g->pk_wte = (size_t)g->L * off;
+    g->pk = xcalloc_aligned(g->pk_wte + kernels_bf16_packed_len(Ci, g->Vp), sizeof(uint16_t));
+    for (int l = 0; l < g->L; l++)
+        for (int i = 0; i < 4; i++) {
+            size_t n = (size_t)OCs[i] * (size_t)Ks[i];
+            float *wl = w[i] + (size_t)l * n;
+            kernels_bf16_pack(g->pk + (size_t)l * g->pk_stride + g->pk_layer[i], wl, Ks[i], OCs[i]);
+            KERNELS_OMP(parallel for schedule(static))
+            for (size_t j = 0; j < n; j++) wl[j] = kernels_bf16_round(wl[j]);
+        }
+    size_t nwte = (size_t)g->Vp * C;
+    kernels_bf16_pack(g->pk + g->pk_wte, g->bp.wte, Ci, g->Vp);
+    KERNELS_OMP(parallel for schedule(static))
+    for (size_t j = 0; j < nwte; j++) g->bp.wte[j] = kernels_bf16_round(g->bp.wte[j]);
+    g->p = &g->bp;
+    return ERR_OK;
+}
+
+/* out = inp · wᵀ + bias through the packed bfloat16 weights when they exist and the rows are
+ * few (decoding), else through the float weights (equal results: see kernels.h). */
+static void gen_matmul(const Gen *g, float *out, const float *inp, const float *w, size_t pk_off,
+                       const float *bias, int nrows, int C, int OC)
+{
+    const KernelSet *ks = kernels_get();
+    if (g->pk && nrows <= KERNELS_BF16_MAX_ROWS && ks->matmul_forward_bf16)
+        ks->matmul_forward_bf16(out, inp, g->pk + pk_off, bias, nrows, C, OC);
+    else
+        ks->matmul_forward(out, inp, w, bias, nrows, C, OC);
 }
 
 /* The cache row of (layer l, slot s, position t). */
@@ -177,8 +235,7 @@ static void gen_attention(Gen *g, int l, int nrows)
  * values into the cache; leaves the final residual stream in g->x. */
 static void gen_step(Gen *g, int nrows)
 {
-    const Gpt2Params *p = &g->m->params;
-    const KernelSet *ks = kernels_get();
+    const Gpt2Params *p = g->p;
     size_t C = (size_t)g->C;
     KERNELS_OMP(parallel for schedule(static))
     for (int r = 0; r < nrows; r++) {
@@ -189,8 +246,9 @@ static void gen_step(Gen *g, int nrows)
     for (int l = 0; l < g->L; l++) {
         size_t lc = (size_t)l * C;
         layernorm_forward(g->ln, g->mean, g->rstd, g->x, p->ln1w + lc, p->ln1b + lc, nrows, g->C);
-        ks->matmul_forward(g->qkv, g->ln, p->qkvw + lc * 3 * C, p->qkvb + lc * 3, nrows, g->C,
-                           3 * g->C);
+        size_t pkl = (size_t)l * g->pk_stride;
+        gen_matmul(g, g->qkv, g->ln, p->qkvw + lc * 3 * C, pkl + g->pk_layer[0], p->qkvb + lc * 3,
+                   nrows, g->C, 3 * g->C);
         for (int r = 0; r < nrows; r++) { /* q | k | v: keys and values into the cache */
             const float *row = g->qkv + (size_t)r * 3 * C;
             memcpy(cache_at(g, g->kc, l, g->row_slot[r], g->row_pos[r]), row + C, C * sizeof(float));
@@ -198,15 +256,15 @@ static void gen_step(Gen *g, int nrows)
                    C * sizeof(float));
         }
         gen_attention(g, l, nrows);
-        ks->matmul_forward(g->proj, g->atty, p->attprojw + lc * C, p->attprojb + lc, nrows, g->C,
-                           g->C);
+        gen_matmul(g, g->proj, g->atty, p->attprojw + lc * C, pkl + g->pk_layer[1],
+                   p->attprojb + lc, nrows, g->C, g->C);
         residual_forward(g->x, g->x, g->proj, (size_t)nrows * C);
         layernorm_forward(g->ln, g->mean, g->rstd, g->x, p->ln2w + lc, p->ln2b + lc, nrows, g->C);
-        ks->matmul_forward(g->fch, g->ln, p->fcw + lc * 4 * C, p->fcb + lc * 4, nrows, g->C,
-                           4 * g->C);
+        gen_matmul(g, g->fch, g->ln, p->fcw + lc * 4 * C, pkl + g->pk_layer[2], p->fcb + lc * 4,
+                   nrows, g->C, 4 * g->C);
         gelu_forward(g->fchg, g->fch, (size_t)nrows * 4 * C);
-        ks->matmul_forward(g->proj, g->fchg, p->fcprojw + lc * 4 * C, p->fcprojb + lc, nrows,
-                           4 * g->C, g->C);
+        gen_matmul(g, g->proj, g->fchg, p->fcprojw + lc * 4 * C, pkl + g->pk_layer[3],
+                   p->fcprojb + lc, nrows, 4 * g->C, g->C);
         residual_forward(g->x, g->x, g->proj, (size_t)nrows * C);
         if (g->cap_block) {
             double *cb = g->cap_block + lc, *cm = g->cap_mlp + lc * 4;
@@ -228,11 +286,11 @@ static void gen_step(Gen *g, int nrows)
 /* Logits (n, Vp) of the rows listed in which[0..n), n <= S. */
 static void gen_logits(Gen *g, const int *which, int n)
 {
-    const Gpt2Params *p = &g->m->params;
+    const Gpt2Params *p = g->p;
     size_t C = (size_t)g->C;
     for (int i = 0; i < n; i++) memcpy(g->proj + (size_t)i * C, g->x + (size_t)which[i] * C, C * sizeof(float));
     layernorm_forward(g->lnf, g->mean, g->rstd, g->proj, p->lnfw, p->lnfb, n, g->C);
-    kernels_get()->matmul_forward(g->logits, g->lnf, p->wte, NULL, n, g->C, g->Vp);
+    gen_matmul(g, g->logits, g->lnf, p->wte, g->pk_wte, NULL, n, g->C, g->Vp);
 }
 
 typedef struct LogitId {

@@ -34,6 +34,14 @@ typedef struct Gen Gen;
 int gen_alloc(Gen **out, const Gpt2 *m, int slots, int max_len, int rows);
 void gen_free(Gen *g); /* NULL is a no-op */
 
+/* Switches g to bfloat16 weights (kernels.h): from now on every matmul weight (the four per
+ * block and the tied embedding / LM head) is the model's, rounded to the nearest bfloat16, and
+ * decoding rows read them packed in 16 bits — half the bytes of a batch-1 decoding step, which
+ * is bound by reading the weights. Prefill and batched rows use the same rounded values in float,
+ * so results still never depend on the batch. Costs a float copy of the parameters and a 16-bit
+ * copy of the matmul weights; the model is not modified. Call before generating. */
+int gen_use_bf16(Gen *g);
+
 /* Continues n prompts (prompts[i] has lens[i] >= 1 tokens, lens[i] + max_new <= max_len).
  * outs[i] receives a malloc'd array of out_lens[i] tokens (free each with free()). `index0` is
  * the index of prompts[0] in the caller's numbering (it seeds the per-prompt streams, so a prompt

@@ -107,3 +107,38 @@ float *kernels_scratch(size_t n)
     }
     return s->p;
 }
+
+/* bfloat16: round to nearest even on the top 16 bits (NaN kept quiet). */
+static uint16_t bf16_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u); /* NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+float kernels_bf16_round(float x)
+{
+    uint32_t u = (uint32_t)bf16_bits(x) << 16;
+    float y;
+    memcpy(&y, &u, sizeof y);
+    return y;
+}
+
+size_t kernels_bf16_packed_len(int C, int OC)
+{
+    return (size_t)((OC + 7) / 8) * 8 * (size_t)C;
+}
+
+void kernels_bf16_pack(uint16_t *dst, const float *w, int C, int OC)
+{
+    int ng = (OC + 7) / 8;
+    KERNELS_OMP(parallel for schedule(static))
+    for (int g = 0; g < ng; g++)
+        for (int k = 0; k < C; k++)
+            for (int r = 0; r < 8; r++) {
+                int o = 8 * g + r;
+                dst[((size_t)g * C + k) * 8 + r] = o < OC ? bf16_bits(w[(size_t)o * C + k]) : 0;
+            }
+}

@@ -7,6 +7,7 @@
 #define BIASAMP_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The per-step constants of one AdamW update (see adamw.h): g is taken as grad_scale * g, then
  *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g²;
@@ -25,6 +26,12 @@ typedef struct KernelSet {
      * out is overwritten; bias may be NULL (then no bias). out must not alias inp/weight. */
     void (*matmul_forward)(float *out, const float *inp, const float *weight, const float *bias,
                            int BT, int C, int OC);
+    /* The few-row product on bfloat16 weights (decoding only; see kernels_bf16_pack):
+     * out (BT, OC) = inp (BT, C) · W (OC, C)ᵀ + bias for 1 <= BT <= KERNELS_BF16_MAX_ROWS, W packed
+     * by kernels_bf16_pack. Bitwise equal to matmul_forward on the rounded weights
+     * kernels_bf16_round(w) with any thread count. NULL in the scalar variant. */
+    void (*matmul_forward_bf16)(float *out, const float *inp, const uint16_t *wpack,
+                                const float *bias, int BT, int C, int OC);
     /* Accumulates (+=) into whatever the gradients already hold, as llm.c does:
      *   dinp    (BT, C) += dout (BT, OC) · weight (OC, C)
      *   dweight (OC, C) += dout (BT, OC)ᵀ · inp (BT, C)
@@ -68,6 +75,18 @@ int kernels_set(const char *name);
 const KernelSet *kernels_get(void);
 /* Name of the current variant (for CSV metadata). */
 const char *kernels_name(void);
+
+/* bfloat16 weights for decoding. A batch-1 decoder reads every weight once per token, so its
+ * speed is the memory bandwidth over the weights' bytes; bfloat16 (the top 16 bits of a float)
+ * halves them. The rounding (to nearest, ties to even; NaN stays NaN) is the only numerical
+ * change: products are formed in float from the exact widened values. */
+#define KERNELS_BF16_MAX_ROWS 4
+float kernels_bf16_round(float x); /* x rounded to the nearest bfloat16, as a float */
+/* uint16_t values kernels_bf16_pack writes for a (OC, C) matrix: C x OC rounded up to 8 rows. */
+size_t kernels_bf16_packed_len(int C, int OC);
+/* Packs w (OC, C) in groups of 8 rows, k-major inside a group, rows past OC zero:
+ * dst[(g C + k) 8 + r] = bfloat16(w[(8 g + r) C + k]). */
+void kernels_bf16_pack(uint16_t *dst, const float *w, int C, int OC);
 
 /* OpenMP pragmas for the model's loops, written KERNELS_OMP(parallel for schedule(static)); they
  * vanish without a -Wunknown-pragmas warning in OMP=0 builds. */

@@ -10,6 +10,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -309,7 +310,7 @@ static void gemm_dbias(float *dbias, const float *dout, int BT, int OC)
  * each K block of gemm_kblock(), the first block's sum plus the bias is the start, and each later
  * block's sum is added to it — exactly the micro-kernel's SET_BIAS / ACC sequence (tested in
  * tests/check_kernels.c), so batched and one-by-one decoding give identical tokens. */
-#define GEMV_MAX_M 4
+#define GEMV_MAX_M KERNELS_BF16_MAX_ROWS /* 4 */
 #ifndef GEMV_PREFETCH
 #define GEMV_PREFETCH 64 /* floats: 256 bytes ahead, best of 32..1024 measured */
 #endif
@@ -420,6 +421,100 @@ static void gemm_gemv(float *out, const float *inp, const float *w, const float 
                     }
                     out[(ptrdiff_t)m * N + o] = t;
                 }
+    }
+}
+
+/* The few-row product on bfloat16 weights packed by kernels_bf16_pack (8 rows per group, k-major):
+ * the sums of gemv_groups in the same order, each weight widened exactly to float, so the result
+ * equals the float path on the rounded weights bit for bit. No transposes: a group's 8 weights at
+ * one k are 16 contiguous bytes. */
+static inline __attribute__((always_inline)) void gemv_bf16_groups(
+    float *out, const float *inp, const uint16_t *wp, const float *bias, int K, int N, int kb,
+    int g0, const int MM, const int NG)
+{
+    __m256 tot[4][GEMV_MAX_M], acc[4][GEMV_MAX_M];
+#pragma GCC unroll 4
+    for (int gi = 0; gi < NG; gi++)
+#pragma GCC unroll 4
+        for (int m = 0; m < MM; m++) tot[gi][m] = _mm256_setzero_ps();
+    for (int pc = 0; pc < K; pc += kb) {
+        int kc = gemm_min(kb, K - pc);
+#pragma GCC unroll 4
+        for (int gi = 0; gi < NG; gi++)
+#pragma GCC unroll 4
+            for (int m = 0; m < MM; m++) acc[gi][m] = _mm256_setzero_ps();
+        for (int k = pc; k < pc + kc; k++) {
+#pragma GCC unroll 4
+            for (int gi = 0; gi < NG; gi++) {
+                const uint16_t *src = wp + ((size_t)(g0 + gi) * K + k) * 8;
+                if ((k & 3) == 0) _mm_prefetch((const char *)(src + 256), _MM_HINT_T0);
+                __m256 wk = _mm256_castsi256_ps(_mm256_slli_epi32(
+                    _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)src)), 16));
+#pragma GCC unroll 4
+                for (int m = 0; m < MM; m++)
+                    acc[gi][m] = _mm256_fmadd_ps(_mm256_broadcast_ss(inp + (ptrdiff_t)m * K + k),
+                                                 wk, acc[gi][m]);
+            }
+        }
+#pragma GCC unroll 4
+        for (int gi = 0; gi < NG; gi++)
+#pragma GCC unroll 4
+            for (int m = 0; m < MM; m++) {
+                int o = 8 * (g0 + gi);
+                if (pc > 0) tot[gi][m] = _mm256_add_ps(tot[gi][m], acc[gi][m]);
+                else if (bias && o + 8 <= N)
+                    tot[gi][m] = _mm256_add_ps(acc[gi][m], _mm256_loadu_ps(bias + o));
+                else if (bias) { /* the last, partial group: bias lanes past N are zero */
+                    float b[8] = {0};
+                    for (int r = 0; o + r < N; r++) b[r] = bias[o + r];
+                    tot[gi][m] = _mm256_add_ps(acc[gi][m], _mm256_loadu_ps(b));
+                } else tot[gi][m] = acc[gi][m];
+            }
+    }
+    for (int gi = 0; gi < NG; gi++) {
+        int o = 8 * (g0 + gi);
+        for (int m = 0; m < MM; m++) {
+            float *dst = out + (ptrdiff_t)m * N + o;
+            if (o + 8 <= N) {
+                _mm256_storeu_ps(dst, tot[gi][m]);
+            } else {
+                float t[8];
+                _mm256_storeu_ps(t, tot[gi][m]);
+                for (int r = 0; o + r < N; r++) dst[r] = t[r];
+            }
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void gemv_bf16_range(
+    float *out, const float *inp, const uint16_t *wp, const float *bias, int K, int N, int kb,
+    int g0, int g1, const int MM, const int NG)
+{
+    int g = g0;
+    for (; g + NG <= g1; g += NG) gemv_bf16_groups(out, inp, wp, bias, K, N, kb, g, MM, NG);
+    for (; g < g1; g++) gemv_bf16_groups(out, inp, wp, bias, K, N, kb, g, MM, 1);
+}
+
+static void GEMM_SUFFIX(matmul_forward_bf16)(float *out, const float *inp, const uint16_t *wp,
+                                             const float *bias, int BT, int C, int OC)
+{
+    if (BT < 1 || BT > GEMV_MAX_M || C <= 0 || OC <= 0) return;
+    Gemm shape = {.M = BT, .N = OC, .K = C};
+    int kb = gemm_kblock(&shape), groups = (OC + 7) / 8;
+    KERNELS_OMP(parallel)
+    {
+        int nth = 1, tid = 0;
+#ifdef _OPENMP
+        nth = omp_get_num_threads();
+        tid = omp_get_thread_num();
+#endif
+        int g0 = (int)((long long)groups * tid / nth), g1 = (int)((long long)groups * (tid + 1) / nth);
+        switch (BT) {
+        case 1: gemv_bf16_range(out, inp, wp, bias, C, OC, kb, g0, g1, 1, 4); break;
+        case 2: gemv_bf16_range(out, inp, wp, bias, C, OC, kb, g0, g1, 2, 2); break;
+        case 3: gemv_bf16_range(out, inp, wp, bias, C, OC, kb, g0, g1, 3, 1); break;
+        default: gemv_bf16_range(out, inp, wp, bias, C, OC, kb, g0, g1, 4, 1); break;
+        }
     }
 }
 

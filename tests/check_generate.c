@@ -10,6 +10,7 @@
 #include "err.h"
 #include "generate.h"
 #include "gpt2.h"
+#include "kernels.h"
 
 static const Gpt2Config tiny = {.max_seq_len = 32, .vocab_size = 53, .num_layers = 2,
                                 .num_heads = 2, .channels = 16};
@@ -99,15 +100,19 @@ START_TEST(test_batched_equals_one_by_one)
         int *a[N], al[N], *b[N], bl[N];
         Gen *g1, *g2;
         ck_assert_int_eq(gen_alloc(&g1, m, 3, 32, 7), ERR_OK); /* chunked prefill, 3 slots */
-        ck_assert_int_eq(gen_generate(g1, pr, lens, N, 0, &o, a, al, NULL), ERR_OK);
         ck_assert_int_eq(gen_alloc(&g2, m, 1, 32, 32), ERR_OK);
+        if (_i) { /* bfloat16 weights: decoding rows take the packed 16-bit path */
+            ck_assert_int_eq(gen_use_bf16(g1), ERR_OK);
+            ck_assert_int_eq(gen_use_bf16(g2), ERR_OK);
+        }
+        ck_assert_int_eq(gen_generate(g1, pr, lens, N, 0, &o, a, al, NULL), ERR_OK);
         for (int i = 0; i < N; i++) /* one at a time, same global index */
             ck_assert_int_eq(gen_generate(g2, &pr[i], &lens[i], 1, (size_t)i, &o, &b[i], &bl[i], NULL),
                              ERR_OK);
         for (int i = 0; i < N; i++) {
             ck_assert_int_eq(al[i], bl[i]);
             ck_assert_msg(memcmp(a[i], b[i], (size_t)al[i] * sizeof(int)) == 0,
-                          "prompt %d differs (greedy %d)", i, greedy);
+                          "prompt %d differs (greedy %d, bf16 %d)", i, greedy, _i);
             free(a[i]);
             free(b[i]);
         }
@@ -115,6 +120,51 @@ START_TEST(test_batched_equals_one_by_one)
         gen_free(g2);
     }
     gpt2_free(m);
+}
+END_TEST
+
+/* bfloat16 mode = the float path on a model whose matmul weights were rounded beforehand (then
+ * rounding again changes nothing): the same greedy tokens for every prompt,
+ * whichever path (packed 16-bit few-row, or float) each step took. */
+START_TEST(test_bf16_equals_rounded_model)
+{
+    Gpt2 *m = model(1, 32), *r = model(1, 32);
+    int L = tiny.num_layers, C = tiny.channels;
+    struct {
+        float *w;
+        size_t n;
+    } mats[] = {{r->params.qkvw, (size_t)L * 3 * C * C}, {r->params.attprojw, (size_t)L * C * C},
+                {r->params.fcw, (size_t)L * 4 * C * C},  {r->params.fcprojw, (size_t)L * 4 * C * C},
+                {r->params.wte, (size_t)r->Vp * C}};
+    for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
+        for (size_t j = 0; j < mats[i].n; j++) mats[i].w[j] = kernels_bf16_round(mats[i].w[j]);
+    ck_assert(memcmp(m->param_memory, r->param_memory, m->num_params * sizeof(float)) != 0);
+    enum { N = 4 };
+    int store[N][12], lens[N] = {1, 6, 12, 3}, *a[N], al[N], *b[N], bl[N];
+    const int *pr[N];
+    for (int i = 0; i < N; i++) {
+        prompt(store[i], lens[i], i + 3);
+        pr[i] = store[i];
+    }
+    GenOpts o = gen_opts_default();
+    o.max_new = 16;
+    o.eot = -1;
+    Gen *gb, *gf;
+    ck_assert_int_eq(gen_alloc(&gb, m, 1, 32, 32), ERR_OK);
+    ck_assert_int_eq(gen_use_bf16(gb), ERR_OK);
+    ck_assert_int_eq(gen_alloc(&gf, r, 2, 32, 9), ERR_OK); /* other batching, float weights */
+    ck_assert_int_eq(gen_generate(gb, pr, lens, N, 0, &o, a, al, NULL), ERR_OK);
+    ck_assert_int_eq(gen_generate(gf, pr, lens, N, 0, &o, b, bl, NULL), ERR_OK);
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(al[i], bl[i]);
+        ck_assert_msg(memcmp(a[i], b[i], (size_t)al[i] * sizeof(int)) == 0, "prompt %d", i);
+        free(a[i]);
+        free(b[i]);
+    }
+    gen_free(gb);
+    gen_free(gf);
+    gpt2_free(m);
+    gpt2_free(r);
 }
 END_TEST
 
@@ -244,7 +294,8 @@ Suite *suite_generate(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_kv_cache_equals_recompute);
-    tcase_add_test(tc, test_batched_equals_one_by_one);
+    tcase_add_loop_test(tc, test_batched_equals_one_by_one, 0, 2);
+    tcase_add_test(tc, test_bf16_equals_rounded_model);
     tcase_add_test(tc, test_nll_matches_forward);
     tcase_add_test(tc, test_capture_matches_forward);
     tcase_add_test(tc, test_block_protocol);

@@ -354,6 +354,74 @@ START_TEST(test_few_rows_bitwise)
 }
 END_TEST
 
+/* bfloat16 rounding: to nearest, ties to even, on textbook cases. */
+START_TEST(test_bf16_round)
+{
+    ck_assert(kernels_bf16_round(1.0f) == 1.0f);
+    ck_assert(kernels_bf16_round(-2.5f) == -2.5f);
+    ck_assert(kernels_bf16_round(1.0f + 0x1p-8f) == 1.0f);                 /* tie: to even */
+    ck_assert(kernels_bf16_round(1.0f + 3 * 0x1p-8f) == 1.0f + 0x1p-6f);   /* tie: to even */
+    ck_assert(kernels_bf16_round(1.0f + 0x1p-8f + 0x1p-20f) == 1.0f + 0x1p-7f); /* above tie */
+    ck_assert(kernels_bf16_round(0.1f) == 0.10009765625f); /* 0x3dcd */
+    ck_assert(isinf(kernels_bf16_round(3.4e38f)));         /* past the largest bfloat16 */
+    ck_assert(isinf(kernels_bf16_round(INFINITY)) && kernels_bf16_round(-INFINITY) < 0);
+    ck_assert(isnan(kernels_bf16_round(NAN)));
+    ck_assert(kernels_bf16_round(0x1p-130f) == 0x1p-130f); /* subnormals keep their top bits */
+    ck_assert_uint_eq(kernels_bf16_packed_len(5, 13), 5 * 16);
+}
+END_TEST
+
+/* The bfloat16 few-row product equals the float paths (few-row and packed GEMM) on the rounded
+ * weights, bit for bit, for 1 and 2 threads, with and without bias; odd OC tests the padding. */
+START_TEST(test_bf16_forward_bitwise)
+{
+    const KernelSet *ks = variants[_i];
+    if (!usable(ks)) return;
+    if (!ks->matmul_forward_bf16) {
+        ck_assert(ks == &kernels_scalar); /* only the scalar reference may lack it */
+        return;
+    }
+    static const int shapes_kn[][2] = {{13, 19}, {768, 2304}, {300, 8200}, {1030, 77}, {7, 5}};
+    for (size_t si = 0; si < sizeof shapes_kn / sizeof shapes_kn[0]; si++) {
+        int C = shapes_kn[si][0], OC = shapes_kn[si][1], BT = 9;
+        size_t nw = (size_t)OC * C;
+        float *inp = rand_buf((size_t)BT * C, 0), *weight = rand_buf(nw, 0);
+        float *bias = rand_buf(OC, 0), *full = rand_buf((size_t)BT * OC, 0);
+        float *few = rand_buf((size_t)4 * OC, 0), *fewf = rand_buf((size_t)4 * OC, 0);
+        uint16_t *pk = xcalloc(kernels_bf16_packed_len(C, OC), sizeof(uint16_t));
+        kernels_bf16_pack(pk, weight, C, OC);
+        for (size_t i = 0; i < nw; i++) weight[i] = kernels_bf16_round(weight[i]);
+        for (int use_bias = 0; use_bias < 2; use_bias++) {
+            const float *b = use_bias ? bias : NULL;
+            ks->matmul_forward(full, inp, weight, b, BT, C, OC);
+            for (int m = 1; m <= KERNELS_BF16_MAX_ROWS; m++)
+                for (int nth = 1; nth <= 2; nth++) {
+#ifdef _OPENMP
+                    int saved = omp_get_max_threads();
+                    omp_set_num_threads(nth);
+#endif
+                    ks->matmul_forward_bf16(few, inp, pk, b, m, C, OC);
+                    ks->matmul_forward(fewf, inp, weight, b, m, C, OC);
+#ifdef _OPENMP
+                    omp_set_num_threads(saved);
+#endif
+                    ck_assert_msg(memcmp(few, full, (size_t)m * OC * sizeof(float)) == 0,
+                                  "%s bf16 C=%d OC=%d BT=%d bias=%d threads=%d: differs from BT=9",
+                                  ks->name, C, OC, m, use_bias, nth);
+                    ck_assert(memcmp(few, fewf, (size_t)m * OC * sizeof(float)) == 0);
+                }
+        }
+        free(pk);
+        free_buf(inp, 0);
+        free_buf(weight, 0);
+        free_buf(bias, 0);
+        free_buf(full, 0);
+        free_buf(few, 0);
+        free_buf(fewf, 0);
+    }
+}
+END_TEST
+
 /* GELU: every variant against the scalar reference (tanhf) on sizes that hit the vector tails and
  * on values across and beyond tanh's range. The SIMD tanh has absolute error δ <= 2e-7 (exp to
  * ~2 ulp, then 1 - 2/(e+1)); GELU = 0.5 x (1 + tanh) carries 0.5|x|δ, its derivative
@@ -598,6 +666,8 @@ Suite *suite_kernels(void)
     tcase_add_loop_test(tc, test_backward_null_gradients, 0, 3);
     tcase_add_loop_test(tc, test_thread_count_determinism, 0, 3);
     tcase_add_loop_test(tc, test_few_rows_bitwise, 0, 3);
+    tcase_add_loop_test(tc, test_bf16_forward_bitwise, 0, 3);
+    tcase_add_test(tc, test_bf16_round);
     tcase_add_loop_test(tc, test_gelu_variants, 0, 3);
     tcase_add_loop_test(tc, test_softmax_variants, 0, 3);
     tcase_add_loop_test(tc, test_attention_variants, 0, 3);
