@@ -81,8 +81,10 @@ static void weight_stream(void)
     }
     for (int k = 0; k < 3072; k++) x[k] = (float)(k % 7) * 0.1f;
     stream_time(0, w, x, y); /* warm-up */
-    double tk = stream_time(0, w, x, y), tb = stream_time(1, w, x, y), tr = stream_time(2, w, x, y);
+    /* OpenBLAS last: its idle threads spin for a while after each call */
+    double tk = stream_time(0, w, x, y), tr = stream_time(2, w, x, y);
     double th = kernels_get()->matmul_forward_bf16 ? stream_time(3, w, x, y) : 0;
+    double tb = stream_time(1, w, x, y);
     printf("weight stream of one token (%.0f MB): kernels %.1f ms (%.1f GB/s, %.1f tokens/s "
            "ceiling), OpenBLAS sgemv %.1f ms (%.1f GB/s): kernels/OpenBLAS speed %.2fx; "
            "plain read %.1f ms (%.1f GB/s): kernels at %.0f%% of it\n",

@@ -204,7 +204,7 @@ static void gen_attention(Gen *g, int l, int nrows)
 {
     int C = g->C, NH = g->NH, hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
-    KERNELS_OMP(parallel for schedule(dynamic, 1))
+    KERNELS_OMP(parallel for schedule(dynamic, 1) if (nrows > 1))
     for (int rh = 0; rh < nrows * NH; rh++) {
         int r = rh / NH, h = rh % NH, s = g->row_slot[r], pos = g->row_pos[r];
 #ifdef _OPENMP
@@ -237,7 +237,7 @@ static void gen_step(Gen *g, int nrows)
 {
     const Gpt2Params *p = g->p;
     size_t C = (size_t)g->C;
-    KERNELS_OMP(parallel for schedule(static))
+    KERNELS_OMP(parallel for schedule(static) if (nrows > 1))
     for (int r = 0; r < nrows; r++) {
         const float *te = p->wte + (size_t)g->row_tok[r] * C, *pe = p->wpe + (size_t)g->row_pos[r] * C;
         float *x = g->x + (size_t)r * C;

@@ -86,7 +86,7 @@ static inline __m256 tanh_avx2(__m256 u)
 static void gelu_forward_avx2(float *out, const float *inp, size_t n)
 {
     long long nv = (long long)((n + 7) / 8);
-    KERNELS_OMP(parallel for schedule(static))
+    KERNELS_OMP(parallel for schedule(static) if (nv > 1024)) /* small (decoding): serial */
     for (long long v = 0; v < nv; v++) {
         size_t i = (size_t)v * 8, m = n - i < 8 ? n - i : 8;
         float xb[8] = {0}, yb[8];

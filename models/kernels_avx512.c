@@ -90,7 +90,7 @@ static inline __m512 tanh_avx512(__m512 u)
 static void gelu_forward_avx512(float *out, const float *inp, size_t n)
 {
     long long nv = (long long)((n + 15) / 16);
-    KERNELS_OMP(parallel for schedule(static))
+    KERNELS_OMP(parallel for schedule(static) if (nv > 1024)) /* small (decoding): serial */
     for (long long v = 0; v < nv; v++) {
         size_t i = (size_t)v * 16;
         __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);

@@ -10,6 +10,7 @@
 
 /* Channel chunk owned by one thread in the column-parallel row sums (one cache line). */
 enum { LAYERS_CHUNK = 16 };
+enum { LAYERS_SERIAL_MAX = 16384 }; /* elementwise loops this short run on the calling thread */
 
 static int min_int(int a, int b) { return a < b ? a : b; }
 
@@ -57,7 +58,7 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
                        const float *bias, int N, int C)
 {
     const float eps = 1e-5f;
-    KERNELS_OMP(parallel for schedule(static))
+    KERNELS_OMP(parallel for schedule(static) if (N > 1)) /* one row (decoding): no team */
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C; /* (C) */
         float *o = out + (size_t)n * C;       /* (C) */
@@ -135,7 +136,7 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
 
 void residual_forward(float *out, const float *inp1, const float *inp2, size_t n)
 {
-    KERNELS_OMP(parallel for schedule(static))
+    KERNELS_OMP(parallel for schedule(static) if (n > LAYERS_SERIAL_MAX))
     for (size_t i = 0; i < n; i++) out[i] = inp1[i] + inp2[i];
 }
 
