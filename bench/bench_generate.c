@@ -3,7 +3,8 @@
  * protocol's batched throughput (64-token prompts, 64 new tokens, 16 at a time). First, the
  * weight stream of one decoded token alone — the 48 matmuls of the 12 blocks and the LM head at
  * one row — with the kernels' few-row path beside OpenBLAS sgemv and a plain read of the same
- * bytes, all in this run: batch-1 decoding is bound by reading ~0.5 GB of weights per token. */
+ * bytes, all in this run: batch-1 decoding is bound by reading ~0.5 GB of weights per token.
+ * Last, the block protocol's throughput for 124M and for the demo configurations' small model. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,39 @@ static int *decode_batch1(const Gpt2 *m, int bf16, double *prefill_tps, double *
     return out;
 }
 
+/* The block protocol's batched throughput: nb blocks of 64 tokens continued by 64 new tokens,
+ * `slots` at a time. */
+static void block_protocol(const Gpt2 *m, const char *what, int slots, int nb)
+{
+    int V = m->config.vocab_size;
+    int **blocks = malloc((size_t)nb * sizeof *blocks), *lens = malloc((size_t)nb * sizeof(int));
+    int **outs = malloc((size_t)nb * sizeof *outs), *outl = malloc((size_t)nb * sizeof(int));
+    for (int i = 0; i < nb; i++) {
+        blocks[i] = malloc(64 * sizeof(int));
+        for (int k = 0; k < 64; k++) blocks[i][k] = (i * 131 + k * 17) % V;
+        lens[i] = 64;
+    }
+    GenOpts o = gen_opts_default();
+    o.eot = -1;
+    o.max_new = 64;
+    Gen *g;
+    gen_alloc(&g, m, slots, 128, slots * 64);
+    double t0 = now();
+    gen_generate(g, (const int *const *)blocks, lens, (size_t)nb, 0, &o, outs, outl, NULL);
+    double t = now() - t0;
+    printf("block protocol, %s, %d slots: %d blocks x 64 new tokens in %.2f s = %.1f generated "
+           "tokens/s\n", what, slots, nb, t, nb * 64 / t);
+    for (int i = 0; i < nb; i++) {
+        free(outs[i]);
+        free(blocks[i]);
+    }
+    free(blocks);
+    free(lens);
+    free(outs);
+    free(outl);
+    gen_free(g);
+}
+
 int main(int argc, char **argv)
 {
     const char *variant = argc > 1 ? argv[1] : "auto";
@@ -170,31 +204,17 @@ int main(int argc, char **argv)
            pre[1], dec[1], dec[1] / dec[0], same);
     free(toks[0]);
     free(toks[1]);
-    GenOpts o = gen_opts_default();
-    o.eot = -1;
-    Gen *g;
-    double t0;
-    /* block protocol: 32 blocks of 64 tokens, 64 new tokens each, 16 slots */
-    enum { NB = 32 };
-    int *blocks[NB], lens[NB];
-    for (int i = 0; i < NB; i++) {
-        blocks[i] = malloc(64 * sizeof(int));
-        for (int k = 0; k < 64; k++) blocks[i][k] = (i * 131 + k * 17) % cfg.vocab_size;
-        lens[i] = 64;
+    block_protocol(m, "GPT-2 124M", 16, 32);
+    gpt2_free(m);
+    /* the demo configurations' model (configs/demo-*.ini): 4 layers, 128 channels, 4k tokens */
+    Gpt2Config small = {.max_seq_len = 128, .vocab_size = 4096, .num_layers = 4, .num_heads = 4,
+                        .channels = 128};
+    if (gpt2_alloc(&m, &small, 1, 1)) {
+        fprintf(stderr, "bench_generate: %s\n", err_msg());
+        return 1;
     }
-    gen_alloc(&g, m, 16, 128, 16 * 64);
-    int *outs[NB], outl[NB];
-    o.max_new = 64;
-    t0 = now();
-    gen_generate(g, (const int *const *)blocks, lens, NB, 0, &o, outs, outl, NULL);
-    double t = now() - t0;
-    printf("block protocol, 16 slots: %d blocks x 64 new tokens in %.2f s = %.1f generated "
-           "tokens/s\n", NB, t, NB * 64 / t);
-    for (int i = 0; i < NB; i++) {
-        free(outs[i]);
-        free(blocks[i]);
-    }
-    gen_free(g);
+    gpt2_init_random(m, 1);
+    block_protocol(m, "demo model (L4 C128 V4096)", 96, 384);
     gpt2_free(m);
     return 0;
 }
