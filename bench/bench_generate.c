@@ -37,6 +37,7 @@ static double sink;
 
 /* Median seconds of 5 passes of fn over all matrices (x, y: input and output rows). */
 static uint16_t *wpk[NMAT];
+static float *wpf[NMAT];
 
 static double stream_time(int how, float **w, const float *x, float *y)
 {
@@ -48,6 +49,7 @@ static double stream_time(int how, float **w, const float *x, float *y)
             mat_shape(i, &K, &N);
             if (how == 0) kernels_get()->matmul_forward(y, x, w[i], NULL, 1, K, N);
             else if (how == 3) kernels_get()->matmul_forward_bf16(y, x, wpk[i], NULL, 1, K, N);
+            else if (how == 4) kernels_get()->matmul_forward_packed(y, x, wpf[i], NULL, 1, K, N);
             else if (how == 1)
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, w[i], K, x, 1, 0.0f, y, 1);
             else { /* read every weight once: the memory-bandwidth floor */
@@ -79,29 +81,35 @@ static void weight_stream(void)
         bytes += 4.0 * K * N;
         wpk[i] = xcalloc_aligned(kernels_bf16_packed_len(K, N), sizeof(uint16_t));
         kernels_bf16_pack(wpk[i], w[i], K, N);
+        wpf[i] = xcalloc_aligned(kernels_bf16_packed_len(K, N), sizeof(float));
+        kernels_pack(wpf[i], w[i], K, N);
     }
     for (int k = 0; k < 3072; k++) x[k] = (float)(k % 7) * 0.1f;
     stream_time(0, w, x, y); /* warm-up */
     /* OpenBLAS last: its idle threads spin for a while after each call */
     double tk = stream_time(0, w, x, y), tr = stream_time(2, w, x, y);
     double th = kernels_get()->matmul_forward_bf16 ? stream_time(3, w, x, y) : 0;
+    double tp = kernels_get()->matmul_forward_packed ? stream_time(4, w, x, y) : 0;
     double tb = stream_time(1, w, x, y);
     printf("weight stream of one token (%.0f MB): kernels %.1f ms (%.1f GB/s, %.1f tokens/s "
            "ceiling), OpenBLAS sgemv %.1f ms (%.1f GB/s): kernels/OpenBLAS speed %.2fx; "
            "plain read %.1f ms (%.1f GB/s): kernels at %.0f%% of it\n",
            bytes / 1e6, 1e3 * tk, bytes / tk / 1e9, 1 / tk, 1e3 * tb, bytes / tb / 1e9, tb / tk,
            1e3 * tr, bytes / tr / 1e9, 100 * tr / tk);
+    if (tp > 0)
+        printf("  packed float weights: %.1f ms (%.1f tokens/s ceiling): %.2fx the float kernels, "
+               "%.0f%% of the plain read\n", 1e3 * tp, 1 / tp, tk / tp, 100 * tr / tp);
     if (th > 0)
         printf("  bfloat16 weights (%.0f MB): %.1f ms (%.1f tokens/s ceiling): %.2fx the float "
                "kernels\n", bytes / 2e6, 1e3 * th, 1 / th, tk / th);
-    for (int i = 0; i < NMAT; i++) xfree_aligned(w[i]), xfree_aligned(wpk[i]);
+    for (int i = 0; i < NMAT; i++) xfree_aligned(w[i]), xfree_aligned(wpk[i]), xfree_aligned(wpf[i]);
     xfree_aligned(x);
     xfree_aligned(y);
 }
 
 /* Prefill and decode speed (tokens/s) of one 64-token prompt continued by 128 greedy tokens;
  * returns the tokens (malloc'd). */
-static int *decode_batch1(const Gpt2 *m, int bf16, double *prefill_tps, double *decode_tps)
+static int *decode_batch1(const Gpt2 *m, GenWeights w, double *prefill_tps, double *decode_tps)
 {
     int prompt[64];
     for (int i = 0; i < 64; i++) prompt[i] = (i * 911 + 7) % m->config.vocab_size;
@@ -109,7 +117,7 @@ static int *decode_batch1(const Gpt2 *m, int bf16, double *prefill_tps, double *
     o.eot = -1;
     Gen *g;
     gen_alloc(&g, m, 1, 256, 256);
-    if (bf16) gen_use_bf16(g);
+    gen_set_weights(g, w);
     const int *pp = prompt;
     int len = 64, *out, ol;
     o.max_new = 2; /* warm-up */
@@ -182,28 +190,29 @@ int main(int argc, char **argv)
     }
     gpt2_init_random(m, 1);
     printf("GPT-2 124M, kernels %s\n", kernels_name());
-    /* batch 1, float and bfloat16 weights alternately (the better of 2 runs each: the machine
-     * may be shared) */
-    double pre[2] = {0, 0}, dec[2] = {0, 0};
-    int *toks[2] = {NULL, NULL};
+    /* batch 1: plain float, packed float and bfloat16 weights in turn (the best of 2 runs each:
+     * the machine may be shared) */
+    static const char *wname[3] = {"float", "float, packed (gpt2 generate's default)",
+                                   "bfloat16 (--weights bf16)"};
+    double pre[3] = {0, 0, 0}, dec[3] = {0, 0, 0};
+    int *toks[3] = {NULL, NULL, NULL};
     for (int rep = 0; rep < 2; rep++)
-        for (int bf = 0; bf < 2; bf++) {
+        for (int w = 0; w < 3; w++) {
             double p, d;
-            int *t = decode_batch1(m, bf, &p, &d);
-            if (p > pre[bf]) pre[bf] = p;
-            if (d > dec[bf]) dec[bf] = d;
-            free(toks[bf]);
-            toks[bf] = t;
+            int *t = decode_batch1(m, (GenWeights)w, &p, &d);
+            if (p > pre[w]) pre[w] = p;
+            if (d > dec[w]) dec[w] = d;
+            free(toks[w]);
+            toks[w] = t;
         }
-    int same = 0;
-    while (same < 128 && toks[0][same] == toks[1][same]) same++;
-    printf("batch 1, float weights: prefill %.0f tokens/s (64-token prompt), greedy decode %.1f "
-           "tokens/s (128 tokens)\n", pre[0], dec[0]);
-    printf("batch 1, bfloat16 weights (--weights bf16): prefill %.0f tokens/s, greedy decode "
-           "%.1f tokens/s = %.2fx float; first %d of 128 greedy tokens equal to float's\n",
-           pre[1], dec[1], dec[1] / dec[0], same);
-    free(toks[0]);
-    free(toks[1]);
+    for (int w = 0; w < 3; w++) {
+        int same = 0;
+        while (same < 128 && toks[0][same] == toks[w][same]) same++;
+        printf("batch 1, %s weights: prefill %.0f tokens/s (64-token prompt), greedy decode "
+               "%.1f tokens/s (128 tokens) = %.2fx plain float; first %d of 128 tokens equal to "
+               "plain float's\n", wname[w], pre[w], dec[w], dec[w] / dec[0], same);
+    }
+    for (int w = 0; w < 3; w++) free(toks[w]);
     block_protocol(m, "GPT-2 124M", 16, 32);
     gpt2_free(m);
     /* the demo configurations' model (configs/demo-*.ini): 4 layers, 128 channels, 4k tokens */

@@ -158,7 +158,7 @@ static int gpt2_generate(const char *path, const char *vocab, const char *prompt
     }
     o->eot = tokenizer_eot(tok);
     if ((st = gen_alloc(&g, m, 1, plen + o->max_new, plen + 1))) goto done;
-    if (bf16 && (st = gen_use_bf16(g))) goto done;
+    if ((st = gen_set_weights(g, bf16 ? GEN_BF16 : GEN_F32_PACKED))) goto done;
     if ((st = gen_generate(g, &p, &plen, 1, 0, o, &out, &out_len, NULL))) goto done;
     if ((st = tokenizer_decode(tok, out, (size_t)out_len, &outtext, &len))) goto done;
     fwrite(prompt, 1, strlen(prompt), stdout);

@@ -35,7 +35,9 @@ struct Gen {
     const Gpt2Params *p;             /* the weights used: &m->params, or &bp in bfloat16 mode */
     Gpt2Params bp;                   /* bfloat16 mode: views into bmem */
     float *bmem;                     /* a copy of the parameters, matmul weights rounded */
-    uint16_t *pk;                    /* the rounded matmul weights packed (kernels_bf16_pack) */
+    void *pk;                        /* NULL, or the matmul weights packed for few-row products:
+                                      * float (kernels_pack) or bfloat16 (kernels_bf16_pack) */
+    int pk_bf16;
     size_t pk_layer[4], pk_stride, pk_wte; /* offsets in pk: layer l's qkv, attproj, fc, fcproj
                                             * at l * pk_stride + pk_layer[i]; the LM head */
 };
@@ -119,19 +121,27 @@ void gen_free(Gen *g)
     free(g);
 }
 
-int gen_use_bf16(Gen *g)
+int gen_set_weights(Gen *g, GenWeights w)
 {
     const Gpt2 *m = g->m;
-    if (g->bmem) return ERR_OK;
-    size_t C = (size_t)g->C;
+    if (w != GEN_F32 && w != GEN_F32_PACKED && w != GEN_BF16)
+        return err_set(ERR_INVAL, "generate: unknown weight format %d", (int)w);
+    if (g->pk || g->bmem) return err_set(ERR_INVAL, "generate: the weight format is already set");
+    if (w == GEN_F32) return ERR_OK;
+    int bf = w == GEN_BF16;
+    size_t C = (size_t)g->C, es = bf ? sizeof(uint16_t) : sizeof(float);
     int Ci = g->C, OCs[4] = {3 * g->C, g->C, 4 * g->C, g->C}, Ks[4] = {Ci, Ci, Ci, 4 * Ci};
-    g->bmem = xcalloc_aligned(m->num_params, sizeof(float));
-    memcpy(g->bmem, m->param_memory, m->num_params * sizeof(float));
+    if (bf) { /* a copy of the parameters whose matmul weights get rounded below */
+        g->bmem = xcalloc_aligned(m->num_params, sizeof(float));
+        memcpy(g->bmem, m->param_memory, m->num_params * sizeof(float));
 #define GEN_VIEW(name, per_layer, rows, cols, decay) \
     g->bp.name = g->bmem + (m->params.name - m->param_memory);
-    GPT2_PARAMS(GEN_VIEW)
+        GPT2_PARAMS(GEN_VIEW)
 #undef GEN_VIEW
-    float *w[4] = {g->bp.qkvw, g->bp.attprojw, g->bp.fcw, g->bp.fcprojw};
+        g->p = &g->bp;
+    }
+    const Gpt2Params *p = g->p;
+    float *wts[4] = {p->qkvw, p->attprojw, p->fcw, p->fcprojw};
     size_t off = 0;
     for (int i = 0; i < 4; i++) {
         g->pk_layer[i] = off;
@@ -139,31 +149,36 @@ int gen_use_bf16(Gen *g)
     }
     g->pk_stride = off;
     g->pk_wte = (size_t)g->L * off;
-    g->pk = xcalloc_aligned(g->pk_wte + kernels_bf16_packed_len(Ci, g->Vp), sizeof(uint16_t));
-    for (int l = 0; l < g->L; l++)
-        for (int i = 0; i < 4; i++) {
-            size_t n = (size_t)OCs[i] * (size_t)Ks[i];
-            float *wl = w[i] + (size_t)l * n;
-            kernels_bf16_pack(g->pk + (size_t)l * g->pk_stride + g->pk_layer[i], wl, Ks[i], OCs[i]);
+    g->pk = xcalloc_aligned(g->pk_wte + kernels_bf16_packed_len(Ci, g->Vp), es);
+    g->pk_bf16 = bf;
+    for (int l = 0; l <= g->L; l++)
+        for (int i = 0; i < (l < g->L ? 4 : 1); i++) { /* l = L: the LM head (wte) */
+            int K = l < g->L ? Ks[i] : Ci, OC = l < g->L ? OCs[i] : g->Vp;
+            size_t n = (size_t)OC * (size_t)K;
+            float *wl = l < g->L ? wts[i] + (size_t)l * n : p->wte;
+            size_t at = l < g->L ? (size_t)l * g->pk_stride + g->pk_layer[i] : g->pk_wte;
+            if (!bf) {
+                kernels_pack((float *)g->pk + at, wl, K, OC);
+                continue;
+            }
+            kernels_bf16_pack((uint16_t *)g->pk + at, wl, K, OC);
             KERNELS_OMP(parallel for schedule(static))
             for (size_t j = 0; j < n; j++) wl[j] = kernels_bf16_round(wl[j]);
         }
-    size_t nwte = (size_t)g->Vp * C;
-    kernels_bf16_pack(g->pk + g->pk_wte, g->bp.wte, Ci, g->Vp);
-    KERNELS_OMP(parallel for schedule(static))
-    for (size_t j = 0; j < nwte; j++) g->bp.wte[j] = kernels_bf16_round(g->bp.wte[j]);
-    g->p = &g->bp;
+    (void)C;
     return ERR_OK;
 }
 
-/* out = inp · wᵀ + bias through the packed bfloat16 weights when they exist and the rows are
- * few (decoding), else through the float weights (equal results: see kernels.h). */
+/* out = inp · wᵀ + bias through the packed weights when they exist and the rows are few
+ * (decoding), else through the float weights (equal results: see kernels.h). */
 static void gen_matmul(const Gen *g, float *out, const float *inp, const float *w, size_t pk_off,
                        const float *bias, int nrows, int C, int OC)
 {
     const KernelSet *ks = kernels_get();
-    if (g->pk && nrows <= KERNELS_BF16_MAX_ROWS && ks->matmul_forward_bf16)
-        ks->matmul_forward_bf16(out, inp, g->pk + pk_off, bias, nrows, C, OC);
+    if (g->pk && nrows <= KERNELS_BF16_MAX_ROWS && g->pk_bf16 && ks->matmul_forward_bf16)
+        ks->matmul_forward_bf16(out, inp, (const uint16_t *)g->pk + pk_off, bias, nrows, C, OC);
+    else if (g->pk && nrows <= KERNELS_BF16_MAX_ROWS && !g->pk_bf16 && ks->matmul_forward_packed)
+        ks->matmul_forward_packed(out, inp, (const float *)g->pk + pk_off, bias, nrows, C, OC);
     else
         ks->matmul_forward(out, inp, w, bias, nrows, C, OC);
 }

@@ -34,13 +34,21 @@ typedef struct Gen Gen;
 int gen_alloc(Gen **out, const Gpt2 *m, int slots, int max_len, int rows);
 void gen_free(Gen *g); /* NULL is a no-op */
 
-/* Switches g to bfloat16 weights (kernels.h): from now on every matmul weight (the four per
- * block and the tied embedding / LM head) is the model's, rounded to the nearest bfloat16, and
- * decoding rows read them packed in 16 bits — half the bytes of a batch-1 decoding step, which
- * is bound by reading the weights. Prefill and batched rows use the same rounded values in float,
- * so results still never depend on the batch. Costs a float copy of the parameters and a 16-bit
- * copy of the matmul weights; the model is not modified. Call before generating. */
-int gen_use_bf16(Gen *g);
+/* The weights a Gen decodes with. Decoding one sequence reads every weight once per token, so
+ * batch-1 speed is memory bandwidth over the weights' bytes.
+ *   GEN_F32         the model's floats as they are (the default; nothing extra allocated);
+ *   GEN_F32_PACKED  the same values, plus a copy of the matmul weights packed for the few-row
+ *                   products of decoding (kernels_pack): faster decoding, identical results;
+ *   GEN_BF16        every matmul weight (the four per block and the tied embedding / LM head)
+ *                   rounded to the nearest bfloat16 and, for decoding rows, read packed in 16
+ *                   bits: half the bytes. Prefill and batched rows use the same rounded values in
+ *                   float, so results still never depend on the batch. Costs a float copy of the
+ *                   parameters and a 16-bit copy of the matmul weights.
+ * The model itself is never modified. */
+typedef enum GenWeights { GEN_F32 = 0, GEN_F32_PACKED = 1, GEN_BF16 = 2 } GenWeights;
+
+/* Sets g's weight format; call once, before generating (ERR_INVAL otherwise). */
+int gen_set_weights(Gen *g, GenWeights w);
 
 /* Continues n prompts (prompts[i] has lens[i] >= 1 tokens, lens[i] + max_new <= max_len).
  * outs[i] receives a malloc'd array of out_lens[i] tokens (free each with free()). `index0` is

@@ -142,3 +142,15 @@ void kernels_bf16_pack(uint16_t *dst, const float *w, int C, int OC)
                 dst[((size_t)g * C + k) * 8 + r] = o < OC ? bf16_bits(w[(size_t)o * C + k]) : 0;
             }
 }
+
+void kernels_pack(float *dst, const float *w, int C, int OC)
+{
+    int ng = (OC + 7) / 8;
+    KERNELS_OMP(parallel for schedule(static))
+    for (int g = 0; g < ng; g++)
+        for (int k = 0; k < C; k++)
+            for (int r = 0; r < 8; r++) {
+                int o = 8 * g + r;
+                dst[((size_t)g * C + k) * 8 + r] = o < OC ? w[(size_t)o * C + k] : 0.0f;
+            }
+}

@@ -26,6 +26,12 @@ typedef struct KernelSet {
      * out is overwritten; bias may be NULL (then no bias). out must not alias inp/weight. */
     void (*matmul_forward)(float *out, const float *inp, const float *weight, const float *bias,
                            int BT, int C, int OC);
+    /* The few-row product (decoding) on weights packed by kernels_pack: out (BT, OC) =
+     * inp (BT, C) · W (OC, C)ᵀ + bias for 1 <= BT <= KERNELS_BF16_MAX_ROWS. Bitwise equal to
+     * matmul_forward on W with any thread count; faster (no transposes: the packed layout is
+     * what the few-row sums read). NULL in the scalar variant. */
+    void (*matmul_forward_packed)(float *out, const float *inp, const float *wpack,
+                                  const float *bias, int BT, int C, int OC);
     /* The few-row product on bfloat16 weights (decoding only; see kernels_bf16_pack):
      * out (BT, OC) = inp (BT, C) · W (OC, C)ᵀ + bias for 1 <= BT <= KERNELS_BF16_MAX_ROWS, W packed
      * by kernels_bf16_pack. Bitwise equal to matmul_forward on the rounded weights
@@ -82,8 +88,11 @@ const char *kernels_name(void);
  * change: products are formed in float from the exact widened values. */
 #define KERNELS_BF16_MAX_ROWS 4
 float kernels_bf16_round(float x); /* x rounded to the nearest bfloat16, as a float */
-/* uint16_t values kernels_bf16_pack writes for a (OC, C) matrix: C x OC rounded up to 8 rows. */
+/* Values kernels_pack / kernels_bf16_pack write for a (OC, C) matrix: C x OC rounded up to 8
+ * rows. */
 size_t kernels_bf16_packed_len(int C, int OC);
+/* Packs w (OC, C) in float, laid out as kernels_bf16_pack below. */
+void kernels_pack(float *dst, const float *w, int C, int OC);
 /* Packs w (OC, C) in groups of 8 rows, k-major inside a group, rows past OC zero:
  * dst[(g C + k) 8 + r] = bfloat16(w[(8 g + r) C + k]). */
 void kernels_bf16_pack(uint16_t *dst, const float *w, int C, int OC);

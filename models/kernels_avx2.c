@@ -256,6 +256,7 @@ static void adamw_update_avx2(float *p, const float *g, float *m, float *v, size
 const KernelSet kernels_avx2 = {
     .name = "avx2",
     .matmul_forward = matmul_forward_avx2,
+    .matmul_forward_packed = matmul_forward_packed_avx2,
     .matmul_forward_bf16 = matmul_forward_bf16_avx2,
     .matmul_backward = matmul_backward_avx2,
     .gelu_forward = gelu_forward_avx2,

@@ -206,6 +206,7 @@ static void adamw_update_avx512(float *p, const float *g, float *m, float *v, si
 const KernelSet kernels_avx512 = {
     .name = "avx512",
     .matmul_forward = matmul_forward_avx512,
+    .matmul_forward_packed = matmul_forward_packed_avx512,
     .matmul_forward_bf16 = matmul_forward_bf16_avx512,
     .matmul_backward = matmul_backward_avx512,
     .gelu_forward = gelu_forward_avx512,

@@ -424,13 +424,13 @@ static void gemm_gemv(float *out, const float *inp, const float *w, const float 
     }
 }
 
-/* The few-row product on bfloat16 weights packed by kernels_bf16_pack (8 rows per group, k-major):
- * the sums of gemv_groups in the same order, each weight widened exactly to float, so the result
- * equals the float path on the rounded weights bit for bit. No transposes: a group's 8 weights at
- * one k are 16 contiguous bytes. */
-static inline __attribute__((always_inline)) void gemv_bf16_groups(
-    float *out, const float *inp, const uint16_t *wp, const float *bias, int K, int N, int kb,
-    int g0, const int MM, const int NG)
+/* The few-row product on weights packed by kernels_pack (8 rows per group, k-major), in float
+ * (BF = 0) or bfloat16 (BF = 1): the sums of gemv_groups in the same order, a bfloat16 weight
+ * widened exactly to float, so the result equals the float path on the same (rounded) weights bit
+ * for bit. No transposes: a group's 8 weights at one k are 32 or 16 contiguous bytes. */
+static inline __attribute__((always_inline)) void gemv_packed_groups(
+    float *out, const float *inp, const void *wp, const float *bias, int K, int N, int kb,
+    int g0, const int MM, const int NG, const int BF)
 {
     __m256 tot[4][GEMV_MAX_M], acc[4][GEMV_MAX_M];
 #pragma GCC unroll 4
@@ -446,10 +446,18 @@ static inline __attribute__((always_inline)) void gemv_bf16_groups(
         for (int k = pc; k < pc + kc; k++) {
 #pragma GCC unroll 4
             for (int gi = 0; gi < NG; gi++) {
-                const uint16_t *src = wp + ((size_t)(g0 + gi) * K + k) * 8;
-                if ((k & 3) == 0) _mm_prefetch((const char *)(src + 256), _MM_HINT_T0);
-                __m256 wk = _mm256_castsi256_ps(_mm256_slli_epi32(
-                    _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)src)), 16));
+                size_t at = ((size_t)(g0 + gi) * K + k) * 8;
+                __m256 wk;
+                if (BF) {
+                    const uint16_t *src = (const uint16_t *)wp + at;
+                    if ((k & 3) == 0) _mm_prefetch((const char *)(src + 256), _MM_HINT_T0);
+                    wk = _mm256_castsi256_ps(_mm256_slli_epi32(
+                        _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)src)), 16));
+                } else {
+                    const float *src = (const float *)wp + at;
+                    if ((k & 1) == 0) _mm_prefetch((const char *)(src + 128), _MM_HINT_T0);
+                    wk = _mm256_loadu_ps(src);
+                }
 #pragma GCC unroll 4
                 for (int m = 0; m < MM; m++)
                     acc[gi][m] = _mm256_fmadd_ps(_mm256_broadcast_ss(inp + (ptrdiff_t)m * K + k),
@@ -486,17 +494,18 @@ static inline __attribute__((always_inline)) void gemv_bf16_groups(
     }
 }
 
-static inline __attribute__((always_inline)) void gemv_bf16_range(
-    float *out, const float *inp, const uint16_t *wp, const float *bias, int K, int N, int kb,
-    int g0, int g1, const int MM, const int NG)
+static inline __attribute__((always_inline)) void gemv_packed_range(
+    float *out, const float *inp, const void *wp, const float *bias, int K, int N, int kb,
+    int g0, int g1, const int MM, const int NG, const int BF)
 {
     int g = g0;
-    for (; g + NG <= g1; g += NG) gemv_bf16_groups(out, inp, wp, bias, K, N, kb, g, MM, NG);
-    for (; g < g1; g++) gemv_bf16_groups(out, inp, wp, bias, K, N, kb, g, MM, 1);
+    for (; g + NG <= g1; g += NG) gemv_packed_groups(out, inp, wp, bias, K, N, kb, g, MM, NG, BF);
+    for (; g < g1; g++) gemv_packed_groups(out, inp, wp, bias, K, N, kb, g, MM, 1, BF);
 }
 
-static void GEMM_SUFFIX(matmul_forward_bf16)(float *out, const float *inp, const uint16_t *wp,
-                                             const float *bias, int BT, int C, int OC)
+static inline __attribute__((always_inline)) void gemv_packed(float *out, const float *inp,
+                                                              const void *wp, const float *bias,
+                                                              int BT, int C, int OC, const int BF)
 {
     if (BT < 1 || BT > GEMV_MAX_M || C <= 0 || OC <= 0) return;
     Gemm shape = {.M = BT, .N = OC, .K = C};
@@ -510,12 +519,24 @@ static void GEMM_SUFFIX(matmul_forward_bf16)(float *out, const float *inp, const
 #endif
         int g0 = (int)((long long)groups * tid / nth), g1 = (int)((long long)groups * (tid + 1) / nth);
         switch (BT) {
-        case 1: gemv_bf16_range(out, inp, wp, bias, C, OC, kb, g0, g1, 1, 4); break;
-        case 2: gemv_bf16_range(out, inp, wp, bias, C, OC, kb, g0, g1, 2, 2); break;
-        case 3: gemv_bf16_range(out, inp, wp, bias, C, OC, kb, g0, g1, 3, 1); break;
-        default: gemv_bf16_range(out, inp, wp, bias, C, OC, kb, g0, g1, 4, 1); break;
+        case 1: gemv_packed_range(out, inp, wp, bias, C, OC, kb, g0, g1, 1, 4, BF); break;
+        case 2: gemv_packed_range(out, inp, wp, bias, C, OC, kb, g0, g1, 2, 2, BF); break;
+        case 3: gemv_packed_range(out, inp, wp, bias, C, OC, kb, g0, g1, 3, 1, BF); break;
+        default: gemv_packed_range(out, inp, wp, bias, C, OC, kb, g0, g1, 4, 1, BF); break;
         }
     }
+}
+
+static void GEMM_SUFFIX(matmul_forward_packed)(float *out, const float *inp, const float *wp,
+                                               const float *bias, int BT, int C, int OC)
+{
+    gemv_packed(out, inp, wp, bias, BT, C, OC, 0);
+}
+
+static void GEMM_SUFFIX(matmul_forward_bf16)(float *out, const float *inp, const uint16_t *wp,
+                                             const float *bias, int BT, int C, int OC)
+{
+    gemv_packed(out, inp, wp, bias, BT, C, OC, 1);
 }
 
 /* out (BT, OC) = inp (BT, C) · weight (OC, C)ᵀ + bias: A = inp, B(k, n) = weight[n*C + k]. */

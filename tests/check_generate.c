@@ -101,10 +101,9 @@ START_TEST(test_batched_equals_one_by_one)
         Gen *g1, *g2;
         ck_assert_int_eq(gen_alloc(&g1, m, 3, 32, 7), ERR_OK); /* chunked prefill, 3 slots */
         ck_assert_int_eq(gen_alloc(&g2, m, 1, 32, 32), ERR_OK);
-        if (_i) { /* bfloat16 weights: decoding rows take the packed 16-bit path */
-            ck_assert_int_eq(gen_use_bf16(g1), ERR_OK);
-            ck_assert_int_eq(gen_use_bf16(g2), ERR_OK);
-        }
+        /* _i: plain float, packed float, bfloat16 (decoding rows take the packed paths) */
+        ck_assert_int_eq(gen_set_weights(g1, (GenWeights)_i), ERR_OK);
+        ck_assert_int_eq(gen_set_weights(g2, (GenWeights)_i), ERR_OK);
         ck_assert_int_eq(gen_generate(g1, pr, lens, N, 0, &o, a, al, NULL), ERR_OK);
         for (int i = 0; i < N; i++) /* one at a time, same global index */
             ck_assert_int_eq(gen_generate(g2, &pr[i], &lens[i], 1, (size_t)i, &o, &b[i], &bl[i], NULL),
@@ -112,7 +111,7 @@ START_TEST(test_batched_equals_one_by_one)
         for (int i = 0; i < N; i++) {
             ck_assert_int_eq(al[i], bl[i]);
             ck_assert_msg(memcmp(a[i], b[i], (size_t)al[i] * sizeof(int)) == 0,
-                          "prompt %d differs (greedy %d, bf16 %d)", i, greedy, _i);
+                          "prompt %d differs (greedy %d, weights %d)", i, greedy, _i);
             free(a[i]);
             free(b[i]);
         }
@@ -149,20 +148,25 @@ START_TEST(test_bf16_equals_rounded_model)
     GenOpts o = gen_opts_default();
     o.max_new = 16;
     o.eot = -1;
-    Gen *gb, *gf;
-    ck_assert_int_eq(gen_alloc(&gb, m, 1, 32, 32), ERR_OK);
-    ck_assert_int_eq(gen_use_bf16(gb), ERR_OK);
-    ck_assert_int_eq(gen_alloc(&gf, r, 2, 32, 9), ERR_OK); /* other batching, float weights */
-    ck_assert_int_eq(gen_generate(gb, pr, lens, N, 0, &o, a, al, NULL), ERR_OK);
-    ck_assert_int_eq(gen_generate(gf, pr, lens, N, 0, &o, b, bl, NULL), ERR_OK);
-    for (int i = 0; i < N; i++) {
-        ck_assert_int_eq(al[i], bl[i]);
-        ck_assert_msg(memcmp(a[i], b[i], (size_t)al[i] * sizeof(int)) == 0, "prompt %d", i);
-        free(a[i]);
-        free(b[i]);
+    for (int packed = 0; packed < 2; packed++) { /* the float side plain, then packed */
+        Gen *gb, *gf;
+        ck_assert_int_eq(gen_alloc(&gb, m, 1, 32, 32), ERR_OK);
+        ck_assert_int_eq(gen_set_weights(gb, GEN_BF16), ERR_OK);
+        ck_assert_int_eq(gen_set_weights(gb, GEN_F32), ERR_INVAL); /* once only */
+        ck_assert_int_eq(gen_alloc(&gf, r, 2, 32, 9), ERR_OK); /* other batching, float */
+        ck_assert_int_eq(gen_set_weights(gf, packed ? GEN_F32_PACKED : GEN_F32), ERR_OK);
+        ck_assert_int_eq(gen_generate(gb, pr, lens, N, 0, &o, a, al, NULL), ERR_OK);
+        ck_assert_int_eq(gen_generate(gf, pr, lens, N, 0, &o, b, bl, NULL), ERR_OK);
+        for (int i = 0; i < N; i++) {
+            ck_assert_int_eq(al[i], bl[i]);
+            ck_assert_msg(memcmp(a[i], b[i], (size_t)al[i] * sizeof(int)) == 0,
+                          "prompt %d (packed float %d)", i, packed);
+            free(a[i]);
+            free(b[i]);
+        }
+        gen_free(gb);
+        gen_free(gf);
     }
-    gen_free(gb);
-    gen_free(gf);
     gpt2_free(m);
     gpt2_free(r);
 }
@@ -294,7 +298,7 @@ Suite *suite_generate(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_kv_cache_equals_recompute);
-    tcase_add_loop_test(tc, test_batched_equals_one_by_one, 0, 2);
+    tcase_add_loop_test(tc, test_batched_equals_one_by_one, 0, 3);
     tcase_add_test(tc, test_bf16_equals_rounded_model);
     tcase_add_test(tc, test_nll_matches_forward);
     tcase_add_test(tc, test_capture_matches_forward);

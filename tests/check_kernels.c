@@ -371,13 +371,14 @@ START_TEST(test_bf16_round)
 }
 END_TEST
 
-/* The bfloat16 few-row product equals the float paths (few-row and packed GEMM) on the rounded
- * weights, bit for bit, for 1 and 2 threads, with and without bias; odd OC tests the padding. */
+/* The packed few-row products equal the float paths (few-row and packed GEMM) bit for bit: in
+ * float on the weights, in bfloat16 on the rounded weights (for 1 and 2 threads), with and
+ * without bias; odd OC tests the padding. */
 START_TEST(test_bf16_forward_bitwise)
 {
     const KernelSet *ks = variants[_i];
     if (!usable(ks)) return;
-    if (!ks->matmul_forward_bf16) {
+    if (!ks->matmul_forward_bf16 || !ks->matmul_forward_packed) {
         ck_assert(ks == &kernels_scalar); /* only the scalar reference may lack it */
         return;
     }
@@ -389,7 +390,20 @@ START_TEST(test_bf16_forward_bitwise)
         float *bias = rand_buf(OC, 0), *full = rand_buf((size_t)BT * OC, 0);
         float *few = rand_buf((size_t)4 * OC, 0), *fewf = rand_buf((size_t)4 * OC, 0);
         uint16_t *pk = xcalloc(kernels_bf16_packed_len(C, OC), sizeof(uint16_t));
+        float *pf = xcalloc(kernels_bf16_packed_len(C, OC), sizeof(float));
         kernels_bf16_pack(pk, weight, C, OC);
+        kernels_pack(pf, weight, C, OC);
+        for (int use_bias = 0; use_bias < 2; use_bias++) { /* packed float: the weights as given */
+            const float *b = use_bias ? bias : NULL;
+            ks->matmul_forward(full, inp, weight, b, BT, C, OC);
+            for (int m = 1; m <= KERNELS_BF16_MAX_ROWS; m++) {
+                ks->matmul_forward_packed(few, inp, pf, b, m, C, OC);
+                ck_assert_msg(memcmp(few, full, (size_t)m * OC * sizeof(float)) == 0,
+                              "%s packed C=%d OC=%d BT=%d bias=%d: differs from BT=9", ks->name,
+                              C, OC, m, use_bias);
+            }
+        }
+        free(pf);
         for (size_t i = 0; i < nw; i++) weight[i] = kernels_bf16_round(weight[i]);
         for (int use_bias = 0; use_bias < 2; use_bias++) {
             const float *b = use_bias ? bias : NULL;
