@@ -120,12 +120,25 @@ int cmd_experiment(int argc, char **argv)
     if (!st) st = expcfg_check(&cfg, &ec, setups, &ns);
     if (st) goto done;
     if ((st = paths_results_dir(dir, sizeof dir, config, outdir))) goto done;
-    if ((st = paths_write_config(dir, &cfg))) goto done;
     RunInfo ri;
     runinfo_init(&ri, cli_argc, cli_argv);
     ri.seed = (uint64_t)ec.seed;
     ri.config_hash = cfg_hash(&cfg);
     ri.kernels = kernels_name();
+    {
+        /* a resumed run keeps the first run's config.ini and command line (DIR/command.txt), so
+         * that its tables are byte-identical to an uninterrupted run's; a folder that holds a run
+         * is left alone without --resume (experiment_run refuses it) */
+        char p[4400];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s/state.txt", dir);
+        int held = stat(p, &sb) == 0;
+        snprintf(p, sizeof p, "%s/config.ini", dir);
+        if (!(resume ? stat(p, &sb) == 0 : held) && (st = paths_write_config(dir, &cfg)))
+            goto done;
+        snprintf(p, sizeof p, "%s/command.txt", dir);
+        if ((resume || !held) && (st = runinfo_keep_command(&ri, p, resume))) goto done;
+    }
     NoteCtx nc = {.t0 = wall(), .quiet = quiet};
     ExpRunOpts o = {.dir = dir,
                     .run = &ri,

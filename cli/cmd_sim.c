@@ -1,5 +1,6 @@
-/* cmd_sim: `biasamp sim CONFIG [-o DIR] [-s key=value]... [--no-plot]` — parse, call sim_run,
- * print the per-generation table beside the population map and the closed form. */
+/* cmd_sim: `biasamp sim CONFIG [-o DIR] [-s key=value]... [--no-plot] [--resume]` — parse, call
+ * sim_run (with the Monte Carlo checkpoints of sim/mcstate), print the per-generation table beside
+ * the population map and the closed form. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -15,24 +16,31 @@
 #include "paths.h"
 #include "plot.h"
 #include "sim.h"
+#include "mcstate.h"
 #include "weights.h"
 
 #define SIM_MAX_OVERRIDES 64
 
 static void sim_help(void)
 {
-    printf("usage: biasamp sim [options] CONFIG.ini\n\n"
+    printf("usage: biasamp sim [options] CONFIG.ini\n"
+           "       biasamp sim --resume -o DIR [CONFIG.ini]\n\n"
            "Runs the fit-sample-refit loop of CONFIG: Monte Carlo replicates at the configured n,\n"
            "the exact population map (n = inf) and, where known, the closed form. Writes\n"
            "generations.csv, population.csv, density.csv (and trajectories.csv), config.ini and\n"
-           "figures into the results folder, and prints the table per generation.\n\n"
+           "figures into the results folder, and prints the table per generation.\n"
+           "Monte Carlo replicates are saved in chunks of %d as they finish (DIR/%s/, removed\n"
+           "when the tables are complete): a killed run continues with --resume, and its tables\n"
+           "are byte-identical to an uninterrupted run's.\n\n"
            "options:\n"
            "  -o, --output DIR     results folder (default results/<config>_<UTC stamp>)\n"
            "  -s, --set KEY=VALUE  override a config key, e.g. -s sim.n=inf (repeatable)\n"
            "      --no-plot        write the CSV tables only\n"
+           "      --resume         continue the killed run in DIR (CONFIG defaults to\n"
+           "                       DIR/config.ini; the same config and overrides)\n"
            "  -q, --quiet          print nothing but errors\n"
            "  -h, --help           this help\n\n"
-           "config keys:\n");
+           "config keys:\n", MC_CHUNK, MCSTATE_DIR);
     cfg_print_keys(simcfg_keys, stdout);
 }
 
@@ -86,6 +94,7 @@ static void sim_print(const SimSpec *s, const SimOutput *out, const char *dir)
 static void sim_cleanup(const char *dir, int created)
 {
     char path[4096];
+    mcstate_remove(dir);
     if (paths_join(path, sizeof path, dir, "config.ini") == ERR_OK) unlink(path);
     if (created) rmdir(dir); /* only if empty */
 }
@@ -96,11 +105,12 @@ int cmd_sim(int argc, char **argv)
                                          {"set", required_argument, 0, 's'},
                                          {"no-plot", no_argument, 0, 'P'},
                                          {"quiet", no_argument, 0, 'q'},
+                                         {"resume", no_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *outdir = NULL;
     char *overrides[SIM_MAX_OVERRIDES];
-    int noverrides = 0, plot = 1, quiet = 0, c;
+    int noverrides = 0, plot = 1, quiet = 0, resume = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:s:qh", opts, NULL)) != -1) {
@@ -112,15 +122,24 @@ int cmd_sim(int argc, char **argv)
             break;
         case 'P': plot = 0; break;
         case 'q': quiet = 1; break;
+        case 'R': resume = 1; break;
         case 'h': sim_help(); return 0;
         default:
             return cli_usage_error("sim", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
-    if (optind != argc - 1)
+    if (resume && !outdir) return cli_usage_error("sim", "--resume needs the run's -o DIR");
+    char cfgpath[4200];
+    const char *config;
+    if (optind == argc && resume) {
+        snprintf(cfgpath, sizeof cfgpath, "%s/config.ini", outdir);
+        config = cfgpath;
+    } else if (optind != argc - 1) {
         return cli_usage_error("sim",
                                optind == argc ? "missing CONFIG.ini" : "one CONFIG expected");
-    const char *config = argv[optind];
+    } else {
+        config = argv[optind];
+    }
 
     SimConfig sc;
     Cfg cfg;
@@ -137,25 +156,58 @@ int cmd_sim(int argc, char **argv)
     }
     struct stat sb;
     created = !(outdir && stat(outdir, &sb) == 0);
+    char gpath[4200];
+    if (outdir) snprintf(gpath, sizeof gpath, "%s/generations.csv", outdir);
+    if (resume && !mcstate_exists(outdir)) {
+        if (stat(gpath, &sb) == 0) {
+            if (!quiet) printf("the run in %s/ is complete: nothing to resume\n", outdir);
+            goto done;
+        }
+        st = err_set(ERR_INVAL, "%s holds no Monte Carlo run to resume (no %s/): run the config "
+                     "without --resume", outdir, MCSTATE_DIR);
+        goto done;
+    }
+    if (!resume && outdir && mcstate_exists(outdir)) {
+        st = err_set(ERR_INVAL, "%s holds an unfinished run (%s/): continue it with --resume or "
+                     "choose another folder", outdir, MCSTATE_DIR);
+        goto done;
+    }
     if ((st = paths_results_dir(dir, sizeof dir, config, outdir))) goto done;
-    if ((st = paths_write_config(dir, &cfg))) goto done;
     RunInfo ri;
     runinfo_init(&ri, cli_argc, cli_argv);
     ri.seed = spec.seed;
     ri.config_hash = cfg_hash(&cfg);
+    /* the state folder and the first command line before any output: a resumed run writes the
+     * tables an uninterrupted one would have */
+    McState ms;
+    int use_state = spec.n > 0;
+    if (use_state) {
+        char cmdpath[4400];
+        if ((st = mcstate_open(&ms, dir, ri.config_hash, &spec))) goto fail;
+        snprintf(cmdpath, sizeof cmdpath, "%s/command.txt", ms.dir);
+        if ((st = runinfo_keep_command(&ri, cmdpath, resume))) goto fail;
+    }
+    char cpath[4200];
+    snprintf(cpath, sizeof cpath, "%s/config.ini", dir);
+    if (!(resume && stat(cpath, &sb) == 0) && (st = paths_write_config(dir, &cfg))) goto fail;
     SimRunOpts o = {.dir = dir,
                     .run = &ri,
                     .trajectories = sc.trajectories,
                     .plot = plot,
                     .format = simcfg_formats[sc.plot_format],
                     .title = sc.title,
-                    .progress = !quiet};
+                    .progress = !quiet,
+                    .hooks = use_state ? &ms.hooks : NULL};
     st = sim_run(&spec, &o, &out);
-    if (st) {
-        sim_cleanup(dir, created);
-        goto done;
-    }
+    if (!st && use_state) st = mcstate_remove(dir);
+    if (st) goto fail;
+    if (!quiet && use_state && ms.loaded)
+        printf("resumed: %ld of %ld replicate chunks read back from %s/\n", ms.loaded,
+               ms.loaded + ms.saved, MCSTATE_DIR);
     if (!quiet) sim_print(&spec, &out, dir);
+    goto done;
+fail:
+    if (!resume) sim_cleanup(dir, created); /* a resumable state is kept for the next try */
 done:
     sim_output_release(&out);
     cfg_release(&cfg);

@@ -38,6 +38,35 @@ void runinfo_init(RunInfo *ri, int argc, char **argv)
 #endif
 }
 
+int runinfo_keep_command(RunInfo *ri, const char *path, int resume)
+{
+    FILE *f = resume ? fopen(path, "r") : NULL;
+    if (f) {
+        char line[sizeof ri->cmdline + 2];
+        int ok = fgets(line, sizeof line, f) != NULL;
+        fclose(f);
+        size_t n = ok ? strlen(line) : 0;
+        if (!ok || n < 2 || line[n - 1] != '\n')
+            return err_set(ERR_INVAL, "%s:1: not a command line record", path);
+        line[n - 1] = '\0';
+        snprintf(ri->cmdline, sizeof ri->cmdline, "%s", line);
+        return ERR_OK;
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f) return err_set(ERR_IO, "cannot create '%s': %s", tmp, strerror(errno));
+    int bad = fprintf(f, "%s\n", ri->cmdline) < 0;
+    bad |= fflush(f) != 0;
+    bad |= fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path)) {
+        unlink(tmp);
+        return err_set(ERR_IO, "cannot write '%s'", path);
+    }
+    return ERR_OK;
+}
+
 int csvlog_open(CsvLog **out, const char *path, const char *kind, const RunInfo *ri)
 {
     *out = NULL;

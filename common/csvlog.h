@@ -18,6 +18,12 @@ typedef struct RunInfo {
 /* Fills version-independent fields: the command line (argv joined), threads (OpenMP max). */
 void runinfo_init(RunInfo *ri, int argc, char **argv);
 
+/* Keeps a resumable run's first command line, so that a resumed run's tables are identical to an
+ * uninterrupted run's: with resume != 0 and `path` present, ri->cmdline becomes the line saved
+ * there; otherwise ri->cmdline is saved to `path` (temporary file, fsync, rename). ERR_IO on a
+ * write failure, ERR_INVAL if `path` exists but is empty or malformed. */
+int runinfo_keep_command(RunInfo *ri, const char *path, int resume);
+
 typedef struct CsvLog CsvLog;
 
 /* Creates PATH.part and writes the metadata: kind, version, command line, seed, config hash,

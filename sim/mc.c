@@ -14,8 +14,6 @@
 #include "progress.h"
 #include "xalloc.h"
 
-#define MC_CHUNK 64
-
 /* OpenMP pragmas that vanish (without -Wunknown-pragmas noise) in OMP=0 builds */
 #ifdef _OPENMP
 #define MC_OMP(x) _Pragma(#x)
@@ -148,6 +146,11 @@ MC_OMP(omp for schedule(dynamic, 1))
 
 int mc_run(const SimSpec *s, McResult *res, const char *label)
 {
+    return mc_run_hooked(s, res, label, NULL);
+}
+
+int mc_run_hooked(const SimSpec *s, McResult *res, const char *label, const McHooks *hooks)
+{
     memset(res, 0, sizeof *res);
     long R = s->replicates;
     int G = s->generations, M = loop_nmetric(s), np = s->fit.nparam;
@@ -160,6 +163,7 @@ int mc_run(const SimSpec *s, McResult *res, const char *label)
     progress_start(&prog, label ? label : "", R);
     if (!label) prog.enabled = 0;
     long done = 0;
+    int status = ERR_OK; /* the first failed checkpoint save; later chunks are skipped */
     /* replicates go to threads in chunks of MC_CHUNK; a chunk's rows are transposed into the
      * [generation][metric][replicate] series at once, so each series gets MC_CHUNK contiguous
      * values per visit (few TLB and cache misses) */
@@ -178,9 +182,22 @@ MC_OMP(omp parallel num_threads(nth))
 MC_OMP(omp for schedule(dynamic, 1))
         for (long c = 0; c < nchunk; c++) {
             long r0 = c * MC_CHUNK, r1 = r0 + MC_CHUNK < R ? r0 + MC_CHUNK : R;
-            for (long r = r0; r < r1; r++)
-                loop_run(s, r, &w, buf + (size_t)(r - r0) * GM,
-                         res->theta_pre + (size_t)r * (size_t)np);
+            int failed;
+MC_OMP(omp atomic read)
+            failed = status;
+            if (failed) continue;
+            double *theta = res->theta_pre + (size_t)r0 * (size_t)np;
+            if (!hooks || !hooks->load(hooks->ctx, c, r0, r1 - r0, buf, theta)) {
+                for (long r = r0; r < r1; r++)
+                    loop_run(s, r, &w, buf + (size_t)(r - r0) * GM,
+                             res->theta_pre + (size_t)r * (size_t)np);
+                int sst = hooks ? hooks->save(hooks->ctx, c, r0, r1 - r0, buf, theta) : ERR_OK;
+                if (sst) {
+MC_OMP(omp critical(mc_status))
+                    if (!status) status = sst;
+                    continue;
+                }
+            }
             for (size_t i = 0; i < GM; i++)
                 for (long r = r0; r < r1; r++)
                     res->traj[i * (size_t)R + (size_t)r] = buf[(size_t)(r - r0) * GM + i];
@@ -200,6 +217,7 @@ MC_OMP(omp atomic update)
         loop_work_release(&w);
     }
     progress_end(&prog);
+    if (status) return status;
     mc_aggregate(res);
     return ERR_OK;
 }

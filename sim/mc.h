@@ -23,6 +23,21 @@ typedef struct McResult {
  * not NULL. Release with mc_result_release. */
 int mc_run(const SimSpec *s, McResult *res, const char *label);
 
+/* Checkpoint hooks for a resumable run (sim/mcstate). Replicates run in chunks of MC_CHUNK; for
+ * chunk c (replicates r0 .. r0+nrep-1) `load` fills rows ([nrep][generations*nmetric], replicate
+ * by replicate) and theta ([nrep][nparam]) and returns 1 if the chunk was saved before (0 to
+ * compute it); `save` records a computed chunk. Both may be called from several threads at once
+ * for different chunks; a nonzero status from save stops the run with that status. */
+#define MC_CHUNK 64
+typedef struct McHooks {
+    void *ctx;
+    int (*load)(void *ctx, long c, long r0, long nrep, double *rows, double *theta);
+    int (*save)(void *ctx, long c, long r0, long nrep, const double *rows, const double *theta);
+} McHooks;
+
+/* mc_run with checkpoint hooks (hooks may be NULL). */
+int mc_run_hooked(const SimSpec *s, McResult *res, const char *label, const McHooks *hooks);
+
 /* Aggregates res->traj into res->stat (allocated here). Used by mc_run; exposed for the
  * population map, whose single "replicate" has se = nan. */
 void mc_aggregate(McResult *res);

@@ -338,7 +338,8 @@ int sim_run(const SimSpec *s, const SimRunOpts *o, SimOutput *out)
     McResult popmc = {.generations = G, .nmetric = M, .replicates = 1, .traj = out->pop};
     mc_aggregate(&popmc);
     if (out->sampled) {
-        if ((st = mc_run(s, &out->mc, o->progress ? "replicates" : NULL))) goto done;
+        if ((st = mc_run_hooked(s, &out->mc, o->progress ? "replicates" : NULL, o->hooks)))
+            goto done;
         if ((st = sim_write_generations(s, o, "generations.csv", &out->mc, NULL, n_text)))
             goto done;
         if ((st = sim_write_generations(s, o, "population.csv", &popmc, out->closed, "inf")))

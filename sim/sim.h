@@ -16,6 +16,7 @@ typedef struct SimRunOpts {
     const char *format;    /* "png" or "svg" */
     const char *title;
     int progress;          /* show a progress line */
+    const McHooks *hooks;  /* Monte Carlo checkpoints (sim/mcstate), or NULL */
 } SimRunOpts;
 
 typedef struct SimOutput {
