@@ -2,9 +2,11 @@
  * from the table's `# kind=` line unless named, then calls plot_render. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "csvread.h"
 #include "err.h"
 #include "plot.h"
 
@@ -61,6 +63,26 @@ static int plot_kind(const char *path, char *buf, size_t n)
     return ERR_OK;
 }
 
+/* Refuses a table gnuplot would half-draw: ragged rows, no header (csvread), or a cell that is not
+ * a number (biasamp's tables hold numbers only: %.17g, nan, inf). */
+static int plot_check_table(const char *path)
+{
+    CsvTable *t;
+    int st = csvread_load(&t, path);
+    if (st) return st;
+    for (size_t r = 0; r < t->nrows && !st; r++)
+        for (int c = 0; c < t->ncols && !st; c++) {
+            const char *cell = csvread_str(t, r, c);
+            char *end;
+            strtod(cell, &end);
+            if (end == cell || *end)
+                st = err_set(ERR_INVAL, "%s: data row %zu, column '%s': '%.40s' is not a number",
+                             path, r + 1, t->cols[c], cell);
+        }
+    csvread_free(t);
+    return st;
+}
+
 int cmd_plot(int argc, char **argv)
 {
     static const struct option opts[] = {{"script", required_argument, 0, 'n'},
@@ -104,6 +126,8 @@ int cmd_plot(int argc, char **argv)
         int stem = dot ? (int)(dot - data) : (int)strlen(data);
         snprintf(out, sizeof out, "%.*s.png", stem, data);
     }
+    if ((st = plot_check_table(data))) /* --with may be a foreign table (text cells) */
+        return cli_fail("plot", st);
     const char *args[] = {data, out, with ? with : data};
     st = plot_render(script, args, 3, 3);
     if (st) return cli_fail("plot", st);

@@ -350,6 +350,12 @@ int cfg_load(Cfg *c, const char *path)
     char *text = NULL;
     int st = cfg_read_file(path, &text);
     if (st) return st;
+    const char *q = text;
+    while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r') q++;
+    if (!*q) { /* a truncated or wrong file, never a deliberate config */
+        free(text);
+        return err_set(ERR_INVAL, "%s:1: empty config file (no [section], no key)", path);
+    }
     CfgParse p = {.c = c, .path = path, .pos = text, .seen = xcalloc((size_t)c->nkeys + 1, 1)};
     int rc = ini_parse_stream(cfg_reader, &p, cfg_handler, &p);
     if (rc > 0 && (!p.status || rc < p.err_line))

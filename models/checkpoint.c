@@ -4,6 +4,7 @@
 #include "checkpoint.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdint.h>
@@ -281,8 +282,25 @@ int checkpoint_peek(const char *path, CheckpointInfo *info)
     return rc;
 }
 
-/* CRC-32 of the file's first `len` bytes, then the trailer check. */
-static int verify_crc(FILE *f, const char *path, long long len)
+/* The tensor holding weight element k (table order, numel without padding) and k's index in it. */
+static const char *tensor_of(const Gpt2 *m, size_t k, size_t *at)
+{
+    for (int i = 0; i < gpt2_tensor_count(); i++) {
+        Gpt2Tensor t = gpt2_tensor(m, i);
+        if (k < t.numel) {
+            *at = k;
+            return t.name;
+        }
+        k -= t.numel;
+    }
+    *at = k;
+    return "?";
+}
+
+/* CRC-32 of the file's first `len` bytes, then the trailer check. The weights (nw float32 from
+ * byte w0) are checked for non-finite values on the way: a diverged model is refused by name. */
+static int verify_crc(FILE *f, const char *path, long long len, const Gpt2 *m, long long w0,
+                      long long nw)
 {
     if (fseek(f, 0, SEEK_SET) != 0) return err_set(ERR_IO, "checkpoint '%s': seek failed", path);
     enum { BUF = 1 << 20 };
@@ -292,8 +310,21 @@ static int verify_crc(FILE *f, const char *path, long long len)
     int rc = ERR_OK;
     while (left > 0 && !rc) {
         size_t k = left > BUF ? BUF : (size_t)left;
+        long long pos = len - left; /* file offset of buf[0]; BUF and w0 are multiples of 4 */
         if (fread(buf, 1, k, f) != k) rc = err_set(ERR_IO, "checkpoint '%s': read failed", path);
         else crc = crc32(crc, buf, (uInt)k);
+        long long a = pos > w0 ? pos : w0, b = pos + (long long)k < w0 + 4 * nw ?
+                                               pos + (long long)k : w0 + 4 * nw;
+        for (long long o = a; o < b && !rc; o += 4) {
+            float v;
+            memcpy(&v, buf + (o - pos), 4);
+            if (!isfinite(v)) {
+                size_t at;
+                const char *name = tensor_of(m, (size_t)((o - w0) / 4), &at);
+                rc = err_set(ERR_INVAL, "checkpoint '%s': tensor '%s': non-finite weight at "
+                             "element %zu", path, name, at);
+            }
+        }
         left -= (long long)k;
     }
     unsigned char tr[TRAILER_BYTES];
@@ -337,7 +368,9 @@ int checkpoint_load(const char *path, Gpt2 *m, AdamW *opt)
         rc = err_set(ERR_INVAL, "checkpoint '%s': holds no optimizer state", path);
     if (!rc && opt && opt->n != m->num_params)
         rc = err_set(ERR_INVAL, "checkpoint '%s': optimizer slab does not match the model", path);
-    if (!rc) rc = verify_crc(f, path, info.bytes - TRAILER_BYTES);
+    long long nw = 0;
+    for (int i = 0; i < gpt2_tensor_count() && !rc; i++) nw += (long long)gpt2_tensor(m, i).numel;
+    if (!rc) rc = verify_crc(f, path, info.bytes - TRAILER_BYTES, m, (long long)hb, nw);
     if (!rc && fseek(f, (long)hb, SEEK_SET) != 0)
         rc = err_set(ERR_IO, "checkpoint '%s': seek failed", path);
     if (!rc) rc = get_tensors(f, path, m, m->param_memory, "the weights");

@@ -137,6 +137,8 @@ int corpus_load(Corpus **out, const char *path)
     while (!st && (n = gz_line(f, &line, &cap)) >= 0) {
         lineno++;
         if (n > 0) st = parse_article(c, line, (size_t)n, path, lineno);
+        /* a line cut by a truncated or corrupt stream: the stream is the problem */
+        if (st && gz_check(f, path, lineno)) st = ERR_INVAL;
     }
     if (!st) st = gz_check(f, path, lineno + 1);
     free(line);

@@ -35,16 +35,17 @@ if [ -f "$DATA/abp/articles.jsonl.gz" ]; then
 else
     echo "SKIP experiment trials: $DATA/abp/articles.jsonl.gz absent"
 fi
-# the run of each command (into ./out of the current folder, so the recorded command lines match)
-run_cmd() { # CMD [--resume]
+# the run of each command (into ./out of the current folder, so the recorded command lines match);
+# exec, so that a background run's $! is biasamp itself (call it in a subshell or with &)
+run_cmd() { # CMD [resume]
     case $1 in
-    sim) "$BIN" sim "$ROOT/configs/paper-fig10-wmle.ini" -s sim.replicates=1500 -s sim.n=2000 \
+    sim) exec "$BIN" sim "$ROOT/configs/paper-fig10-wmle.ini" -s sim.replicates=1500 -s sim.n=2000 \
         -s sim.trajectories=true -o out --no-plot -q ${2:+--resume} ;;
-    sweep) "$BIN" sweep "$ROOT/configs/sweep-categorical.ini" -g sim.n=4:60:5:log \
-        -g sim.boost=0.005:0.5:5:log -s sim.replicates=40 -s sim.generations=80 -o out \
+    sweep) exec "$BIN" sweep "$ROOT/configs/sweep-categorical.ini" -g sim.n=4:60:5:log \
+        -g sim.boost=0.005:0.5:5:log -s sim.replicates=400 -s sim.generations=200 -o out \
         --no-plot -q ${2:+--resume} ;;
-    experiment) if [ -n "${2:-}" ]; then "$BIN" experiment --resume -o out --no-plot -q
-        else "$BIN" experiment "$ROOT/configs/ci-experiment.ini" -o out --no-plot -q; fi ;;
+    experiment) if [ -n "${2:-}" ]; then exec "$BIN" experiment --resume -o out --no-plot -q
+        else exec "$BIN" experiment "$ROOT/configs/ci-experiment.ini" -o out --no-plot -q; fi ;;
     esac
 }
 # the files compared, relative to out/ (sorted); wall-time files excluded
@@ -96,12 +97,12 @@ for i in $(seq 1 "$TRIALS"); do
         # 137 = killed by us; 0 = finished first; 2 = a resume found nothing to continue
         if [ "$rc" -ne 137 ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then crashed=1; fi
     done
-    run_cmd "$c" resume >final.log 2>&1
+    (run_cmd "$c" resume) >final.log 2>&1
     rc=$?
     # a run killed before it recorded anything: the resume says so (exit 2); run it again
     if [ "$rc" -eq 2 ] && grep -q "no Monte Carlo run to resume" final.log; then
         rm -rf out
-        run_cmd "$c" >final.log 2>&1
+        (run_cmd "$c") >final.log 2>&1
         rc=$?
         log="$log restarted"
     fi
