@@ -119,6 +119,7 @@ test-unit: $(CHECK) $(BIN)
 	@BIASAMP_BIN=$(abspath $(BIN)) $(CHECK)
 test-cli: $(BIN)
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/smoke.sh
+	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/bad_inputs.sh
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/tokenizer_node.sh
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/theory.sh
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/experiment.sh

@@ -1,5 +1,6 @@
 /* cmd_plot: `biasamp plot [--script NAME] DATA [OUT] [--with DATA2]` — picks the gnuplot script
  * from the table's `# kind=` line unless named, then calls plot_render. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,9 @@ static void plot_help(void)
 static int plot_kind(const char *path, char *buf, size_t n)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return err_set(ERR_IO, "cannot open '%s'", path);
+    if (!f) /* a missing or unreadable input is bad input (exit 2), like csvread's */
+        return err_set(errno == ENOENT || errno == EACCES || errno == EISDIR ? ERR_INVAL : ERR_IO,
+                       "cannot open '%s': %s", path, strerror(errno));
     char line[1024];
     int found = 0, lineno = 0;
     while (!found && fgets(line, sizeof line, f) && line[0] == '#') {
