@@ -99,10 +99,22 @@ static int gpt2_info(const char *path)
     return ERR_OK;
 }
 
+/* Refuses a model (and its training state) larger than the available memory, before any work. */
+static int gpt2_check_memory(const Gpt2Config *cfg, int B, int T, int optimizer, const char *what)
+{
+    Gpt2Memory mem = gpt2_memory(cfg, B, T, optimizer);
+    char est[256];
+    snprintf(est, sizeof est, "weights %.3g GB + gradients %.3g GB + AdamW moments %.3g GB + "
+             "activations for B %d x T %d %.3g GB", mem.params / 1e9, mem.grads / 1e9,
+             mem.moments / 1e9, B, T, mem.acts / 1e9);
+    return xalloc_check(mem.total, what, est);
+}
+
 static int gpt2_init(const char *out, const Gpt2Config *cfg, uint64_t seed)
 {
     Gpt2 *m;
     int st = gpt2_config_check(cfg);
+    if (!st) st = gpt2_check_memory(cfg, 1, 1, 0, "init");
     if (!st) st = gpt2_alloc(&m, cfg, 1, 1);
     if (st) return st;
     gpt2_init_random(m, seed);
@@ -300,6 +312,7 @@ static int gpt2_train_cmd(const char *in, const char *out, const Gpt2Config *cfg
         if (!t->wd_set) o->adamw.weight_decay = 0.1f;
     }
     if ((st = gpt2_config_check(&cfg))) goto done;
+    if ((st = gpt2_check_memory(&cfg, o->B, o->T, 1, in ? "finetune" : "pretrain"))) goto done;
     if (in) st = gpt2_load_any(&m, in, o->B, o->T);
     else st = gpt2_alloc(&m, &cfg, o->B, o->T);
     if (st) goto done;

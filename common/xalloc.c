@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include "err.h"
 
 static void xalloc_die(size_t n)
 {
@@ -63,3 +66,50 @@ void *xcalloc_aligned(size_t count, size_t size)
 }
 
 void xfree_aligned(void *p) { free(p); }
+
+/* MemAvailable of /proc/meminfo in bytes, or 0. */
+static double meminfo_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return 0;
+    char line[256];
+    double kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1) break;
+    fclose(f);
+    return kb * 1024;
+}
+
+static const char *avail_source = "unknown";
+
+double xalloc_available(void)
+{
+    const char *env = getenv("BIASAMP_MEM_AVAILABLE");
+    if (env && *env) {
+        char *end;
+        double v = strtod(env, &end);
+        if (*end == '\0' && v > 0) {
+            avail_source = "BIASAMP_MEM_AVAILABLE";
+            return v;
+        }
+    }
+    double v = meminfo_available();
+    if (v > 0) {
+        avail_source = "MemAvailable in /proc/meminfo";
+        return v;
+    }
+    long pages = sysconf(_SC_AVPHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && psize > 0) {
+        avail_source = "sysconf available pages";
+        return (double)pages * (double)psize;
+    }
+    return 0;
+}
+
+int xalloc_check(double need, const char *what, const char *estimate)
+{
+    double avail = xalloc_available();
+    if (avail <= 0 || need <= avail) return 0;
+    return err_set(ERR_INVAL, "%s: needs about %.3g GB (%s), but only %.3g GB are available (%s)",
+                   what, need / 1e9, estimate, avail / 1e9, avail_source);
+}

@@ -15,4 +15,14 @@ char *xstrdup(const char *s);
 void *xcalloc_aligned(size_t count, size_t size);
 void xfree_aligned(void *p);
 
+/* Memory available for a new run, in bytes: the environment variable BIASAMP_MEM_AVAILABLE
+ * (bytes) when set, else MemAvailable from /proc/meminfo, else sysconf's available pages; 0 when
+ * unknown. */
+double xalloc_available(void);
+
+/* Refuses work whose memory estimate `need` (bytes) exceeds the available memory, before any of it
+ * is allocated: ERR_INVAL with "WHAT: needs about N GB (ESTIMATE), but only M GB are available
+ * (SOURCE)". ERR_OK when it fits or the available amount is unknown. */
+int xalloc_check(double need, const char *what, const char *estimate);
+
 #endif

@@ -83,6 +83,15 @@ int checkpoint_save(const char *path, const Gpt2 *m, const AdamW *opt)
     if (opt && opt->n != m->num_params)
         return err_set(ERR_INVAL, "checkpoint '%s': optimizer slab (%zu) does not match the model "
                        "(%zu)", path, opt->n, m->num_params);
+    /* a diverged model is never written: the previous file (the last good weights) stays */
+    for (int i = 0; i < gpt2_tensor_count(); i++) {
+        Gpt2Tensor t = gpt2_tensor(m, i);
+        for (size_t k = 0; k < t.numel; k++)
+            if (!isfinite(m->param_memory[t.offset + k]))
+                return err_set(ERR_NUMERIC, "checkpoint '%s': tensor '%s' has a non-finite weight "
+                               "at element %zu: not written (an earlier file is kept)", path,
+                               t.name, k);
+    }
     size_t plen = strlen(path);
     char *tmp = xmalloc(plen + 16);
     snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);

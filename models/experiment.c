@@ -27,7 +27,6 @@
 
 #define EXP_RNG_PURPOSE_TRAIN UINT64_C(0x4578705472) /* fine-tuning data order */
 #define EXP_RNG_PURPOSE_PRESERVE UINT64_C(0x4578705072) /* preserved real articles */
-#define EXP_RNG_PURPOSE_PRETRAIN UINT64_C(0x4578704261) /* base model init and data order */
 #define EXP_RNG_PURPOSE_SAMPLE UINT64_C(0x4578705361)   /* sampled continuations (greedy = 0) */
 
 static const char *const setup_names[EXP_NCODES] = {
@@ -258,14 +257,6 @@ static int state_emit(State *s, CsvLog *log, int *written)
 
 /* ---- evaluation ------------------------------------------------------------------------------ */
 
-typedef struct Evaluators {
-    LeanModel *lean;
-    QualityModel *tqi;
-    Gpt2 *base;
-    Gen *base_gen; /* perplexity under the base model */
-    int stride;
-} Evaluators;
-
 /* Scores the generated part of each document (after the title prompt, before the EOT): lean
  * probabilities and TQI of the decoded text, perplexity of the whole document under the base
  * model. Fills the row's measurement columns and art (n x ART_NCOLS from column 2 on). */
@@ -492,209 +483,6 @@ done:
     return st;
 }
 
-/* ---- the base model -------------------------------------------------------------------------- */
-
-typedef struct BaseStats {
-    double loss, tokens, seconds;
-} BaseStats;
-
-typedef struct SaveCtx {
-    const char *path;
-    long every;
-} SaveCtx;
-
-static int base_on_step(void *ctx, const Gpt2 *m, const AdamW *opt, long step, long total,
-                        float loss)
-{
-    SaveCtx *c = ctx;
-    if (c->every > 0 && step % c->every == 0 && step < total)
-        return checkpoint_save(c->path, m, opt);
-    return ERR_OK;
-}
-
-static int base_prepare(Gpt2 **out, BaseStats *bs, const ExpData *d, const ExpConfig *e,
-                        const char *dir, const ExpRunOpts *o)
-{
-    char path[4200], part[4200], stats[4200];
-    *bs = (BaseStats){NAN, 0, 0};
-    if (e->base_model[0]) {
-        int st = gpt2_load_any(out, e->base_model, 1, 1);
-        if (!st && (*out)->config.vocab_size != d->V)
-            st = err_set(ERR_INVAL, "base.model: %s has a vocabulary of %d, data.vocab %d",
-                         e->base_model, (*out)->config.vocab_size, d->V);
-        return st;
-    }
-    snprintf(path, sizeof path, "%s/base.ckpt", dir);
-    snprintf(part, sizeof part, "%s/base.partial.ckpt", dir);
-    snprintf(stats, sizeof stats, "%s/base.txt", dir);
-    Gpt2Config cfg = {.max_seq_len = (int)e->context, .vocab_size = d->V,
-                      .num_layers = (int)e->layers, .num_heads = (int)e->heads,
-                      .channels = (int)e->channels};
-    int st = gpt2_config_check(&cfg);
-    if (st) return st;
-    if (file_exists(path) && file_exists(stats)) {
-        FILE *f = fopen(stats, "r");
-        if (!f || fscanf(f, "%lf %lf %lf", &bs->loss, &bs->tokens, &bs->seconds) != 3)
-            st = err_set(ERR_INVAL, "%s: malformed", stats);
-        if (f) fclose(f);
-        if (!st) st = gpt2_alloc(out, &cfg, 1, 1);
-        if (!st) st = checkpoint_load(path, *out, NULL);
-        return st;
-    }
-    TrainDocs docs = {0};
-    Gpt2 *m = NULL;
-    AdamW *opt = NULL;
-    for (size_t i = 0; i < d->n_pre; i++)
-        exp_real_doc(&docs, &d->pre[i], e, 0, d->eot, (size_t)e->base_max_tokens);
-    TrainOpts to = train_opts_default();
-    to.B = (int)e->base_batch;
-    to.T = (int)e->context;
-    to.grad_accum = (int)e->base_accum;
-    to.epochs = (int)e->base_epochs;
-    to.max_steps = e->base_steps;
-    to.lr = (float)e->base_lr;
-    to.lr_final = (float)e->base_lr_final;
-    to.warmup_steps = (int)e->base_warmup;
-    to.adamw.weight_decay = (float)e->base_wd;
-    to.eot = d->eot;
-    to.seed = rng_hash3((uint64_t)e->seed, EXP_RNG_PURPOSE_PRETRAIN, 1);
-    SaveCtx sc = {.path = part, .every = e->base_save_every};
-    to.on_step = base_on_step;
-    to.ctx = &sc;
-    if ((st = gpt2_alloc(&m, &cfg, to.B, to.T))) goto done;
-    if ((st = adamw_alloc(&opt, m->num_params, &to.adamw))) goto done;
-    long rows, spe;
-    train_plan(&docs, &to, &rows, &spe);
-    long total = to.max_steps > 0 ? to.max_steps : spe * to.epochs;
-    if (o->resume && file_exists(part)) {
-        if ((st = checkpoint_load(part, m, opt))) goto done;
-        exp_note(o, "resuming the pretraining at step %lld of %ld", opt->t, total);
-    } else {
-        gpt2_init_random(m, rng_hash3((uint64_t)e->seed, EXP_RNG_PURPOSE_PRETRAIN, 0));
-    }
-    exp_note(o, "pretraining the base model (%zu parameters, mix %.2f/%.2f/%.2f): %zu articles, "
-                "%zu tokens, %ld steps of %d x %d",
-             gpt2_config_num_params(&cfg), e->mix.v[0], e->mix.v[1], e->mix.v[2], docs.n,
-             docs.n_tok, total, to.B * to.grad_accum, to.T);
-    Progress prog;
-    progress_start(&prog, "pretrain", total);
-    if (!o->progress) prog.enabled = 0;
-    TrainStats ts;
-    st = train_run(m, opt, &docs, &to, &ts, &prog);
-    progress_end(&prog);
-    if (st) goto done;
-    if ((st = checkpoint_save(path, m, NULL))) goto done;
-    /* the statistics cover this process's steps: a resumed pretraining reports its last part */
-    *bs = (BaseStats){ts.loss_last, (double)ts.tokens, ts.seconds};
-    FILE *f = fopen(stats, "w");
-    if (!f || fprintf(f, "%.17g %.17g %.17g\n", bs->loss, bs->tokens, bs->seconds) < 0) {
-        st = err_set(ERR_IO, "cannot write '%s'", stats);
-    }
-    if (f && fclose(f) != 0 && !st) st = err_set(ERR_IO, "cannot write '%s'", stats);
-    if (!st) remove(part);
-    exp_note(o, "base model: loss %.4f (first %.4f) after %ld steps, %.0f s", ts.loss_last,
-             ts.loss_first, ts.steps, ts.seconds);
-done:
-    train_docs_release(&docs);
-    adamw_free(opt);
-    if (st) gpt2_free(m);
-    else *out = m;
-    return st;
-}
-
-/* ---- classifiers ----------------------------------------------------------------------------- */
-
-static char **format_set(const Corpus *c, const CorpusSet *s, size_t max, size_t *n, int **y)
-{
-    *n = max && max < s->n ? max : s->n;
-    char **t = xcalloc(*n ? *n : 1, sizeof *t);
-    if (y) *y = xcalloc(*n ? *n : 1, sizeof **y);
-    for (size_t i = 0; i < *n; i++) {
-        /* evenly spaced when capped, so that every part of the corpus order is represented */
-        size_t j = (size_t)((double)i * (double)s->n / (double)*n);
-        size_t len;
-        t[i] = corpus_format(corpus_get(c, s->idx[j]), &len);
-        if (y) (*y)[i] = corpus_get(c, s->idx[j])->bias;
-    }
-    return t;
-}
-
-static void free_texts(char **t, size_t n)
-{
-    for (size_t i = 0; i < n; i++) free(t[i]);
-    free(t);
-}
-
-typedef struct ClassifierInfo {
-    double lean_macro_f1, lean_accuracy, tqi_accuracy;
-} ClassifierInfo;
-
-static int classifiers(Evaluators *ev, ClassifierInfo *ci, const ExpData *d, const ExpConfig *e,
-                       const char *dir, const ExpRunOpts *o)
-{
-    char path[4200];
-    int st;
-    *ci = (ClassifierInfo){NAN, NAN, NAN};
-    const Corpus *c = d->corpus;
-    snprintf(path, sizeof path, "%s/lean.bin", dir);
-    if (e->lean_model[0]) st = lean_load(&ev->lean, e->lean_model);
-    else if (file_exists(path)) st = lean_load(&ev->lean, path);
-    else {
-        size_t n;
-        int *y;
-        char **t =
-            format_set(c, &d->plan.set[CORPUS_SET_RANDOM_TRAIN], (size_t)e->lean_max, &n, &y);
-        exp_note(o, "training the lean classifier on %zu random_train articles", n);
-        LeanOpts lo = LEAN_OPTS_DEFAULTS;
-        LeanTrainInfo info;
-        st = lean_train(&ev->lean, &lo, (const char *const *)t, y, n, &info);
-        if (!st) st = lean_save(ev->lean, path);
-        free_texts(t, n);
-        free(y);
-    }
-    if (st) return st;
-    {
-        size_t n;
-        int *y;
-        char **t = format_set(c, &d->plan.set[CORPUS_SET_RANDOM_TEST], 0, &n, &y);
-        LeanMetrics mt;
-        lean_evaluate(ev->lean, (const char *const *)t, y, n, 0, &mt);
-        ci->lean_macro_f1 = mt.macro_f1;
-        ci->lean_accuracy = mt.accuracy;
-        exp_note(o, "lean classifier on random_test: macro-F1 %.4f, accuracy %.4f (%zu articles)",
-                 mt.macro_f1, mt.accuracy, n);
-        free_texts(t, n);
-        free(y);
-    }
-    snprintf(path, sizeof path, "%s/tqi.bin", dir);
-    if (e->quality_model[0]) return quality_load(&ev->tqi, e->quality_model);
-    if (file_exists(path)) return quality_load(&ev->tqi, path);
-    size_t nl, nq;
-    char **lm =
-        format_set(c, &d->plan.set[CORPUS_SET_RANDOM_TRAIN], (size_t)e->quality_lm, &nl, NULL);
-    char **q = format_set(c, &d->plan.set[CORPUS_SET_QUALITY], 0, &nq, NULL);
-    size_t ntr = nq < (size_t)e->quality_train ? nq : (size_t)e->quality_train;
-    exp_note(o, "training the text-quality classifier: LM %zu articles, classifier %zu, held out "
-                "%zu", nl, ntr, nq - ntr);
-    QualityOpts qo = QUALITY_OPTS_DEFAULTS;
-    qo.dict_path = e->dict;
-    QualityTrainInfo qi;
-    st =
-        quality_train(&ev->tqi, &qo, (const char *const *)lm, nl, (const char *const *)q, ntr, &qi);
-    if (!st && nq > ntr) {
-        QualityEval qe;
-        st = quality_evaluate(ev->tqi, &qo, (const char *const *)q + ntr, nq - ntr, &qe);
-        if (!st) {
-            ci->tqi_accuracy = qe.accuracy;
-            exp_note(o, "text-quality classifier: held-out accuracy %.4f", qe.accuracy);
-        }
-    }
-    if (!st) st = quality_save(ev->tqi, path);
-    free_texts(lm, nl);
-    free_texts(q, nq);
-    return st;
-}
-
 /* The same measurements on the real articles (the kept body blocks, as the generated part), so that
  * the classifiers' view of real text of this length is on record beside the generations. */
 typedef struct RealRef {
@@ -875,7 +663,7 @@ int experiment_run(const ExpConfig *e, const int *setups, int nsetups, const Exp
     exp_note(o, "sets: %zu balanced fine-tuning articles, %zu center-only, %zu pretraining; "
                 "vocabulary %d",
              d.n_prompts[0], d.n_prompts[1], d.n_pre, d.V);
-    if ((st = base_prepare(&ev.base, &bs, &d, e, o->dir, o))) goto done;
+    if ((st = exp_base_prepare(&ev.base, &bs, &d, e, o->dir, o))) goto done;
     int ctx = ev.base->config.max_seq_len;
     if (e->block + e->new_tokens > ctx) {
         st =
@@ -886,7 +674,7 @@ int experiment_run(const ExpConfig *e, const int *setups, int nsetups, const Exp
     ev.stride = e->stride > 0 ? (int)e->stride : (ctx / 2 > 0 ? ctx / 2 : 1);
     int slots = (int)e->slots, rows = slots > 2048 ? slots : 2048;
     if ((st = gen_alloc(&ev.base_gen, ev.base, slots, ctx, rows))) goto done;
-    if ((st = classifiers(&ev, &ci, &d, e, o->dir, o))) goto done;
+    if ((st = exp_classifiers(&ev, &ci, &d, e, o->dir, o))) goto done;
     RealRef rr;
     if ((st = real_reference(&rr, &ev, &d, e))) goto done;
     for (int ps = 0; ps < 2; ps++)

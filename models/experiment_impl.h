@@ -9,6 +9,8 @@
 #include "corpus.h"
 #include "experiment.h"
 #include "generate.h"
+#include "lean.h"
+#include "quality.h"
 #include "tokenizer.h"
 #include "train.h"
 
@@ -32,6 +34,34 @@ typedef struct ExpData {
     ExpArticle *pre;        /* pretraining articles (when the base is pretrained here) */
     size_t n_pre;
 } ExpData;
+
+/* The models every generation is scored with. */
+typedef struct Evaluators {
+    LeanModel *lean;
+    QualityModel *tqi;
+    Gpt2 *base;
+    Gen *base_gen; /* perplexity under the base model */
+    int stride;
+} Evaluators;
+
+/* The base model's pretraining: last epoch's mean loss, targets, seconds (nan, 0, 0 if loaded). */
+typedef struct BaseStats {
+    double loss, tokens, seconds;
+} BaseStats;
+
+typedef struct ClassifierInfo {
+    double lean_macro_f1, lean_accuracy, tqi_accuracy;
+} ClassifierInfo;
+
+/* experiment_base.c. The base model: base.model loaded, or DIR/base.ckpt (with base.txt) from an
+ * earlier run, or pretrained here, resuming DIR/base.partial.ckpt (and its statistics,
+ * base.partial.txt) when o->resume. */
+int exp_base_prepare(Gpt2 **out, BaseStats *bs, const ExpData *d, const ExpConfig *e,
+                     const char *dir, const ExpRunOpts *o);
+/* The lean and TQI classifiers: eval.lean_model / eval.quality_model, or DIR/lean.bin / tqi.bin
+ * of an earlier run, or trained here (and saved there); their held-out metrics into *ci. */
+int exp_classifiers(Evaluators *ev, ClassifierInfo *ci, const ExpData *d, const ExpConfig *e,
+                    const char *dir, const ExpRunOpts *o);
 
 /* Stage message through o->note (printf format). */
 void exp_note(const ExpRunOpts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

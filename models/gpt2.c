@@ -138,6 +138,30 @@ static size_t gacts_layout(const Gpt2 *m, int B_, int T_, Gpt2GradActs *g, float
     return off;
 }
 
+static double align16d(double n) { return ceil(n / 16) * 16; }
+
+Gpt2Memory gpt2_memory(const Gpt2Config *cfg, int B_, int T_, int optimizer)
+{
+    /* the layouts above in doubles (the same X-macros) */
+    double L = cfg->num_layers, C = cfg->channels, NH = cfg->num_heads, maxT = cfg->max_seq_len;
+    double Vp = padded_vocab(cfg->vocab_size), B = B_, T = T_, np = 0, na = 0, ng = 0;
+    (void)maxT;
+#define X(name, per_layer, rows, cols, decay)                                                      \
+    np += align16d((per_layer ? L : 1) * ((rows) != 0 ? (double)(rows) : 1) * (double)(cols));
+    GPT2_PARAMS(X)
+#undef X
+#define X(name, size) na += align16d(size);
+    GPT2_ACTS(X)
+#undef X
+#define X(name, size) ng += align16d(size);
+    GPT2_GRAD_ACTS(X)
+#undef X
+    Gpt2Memory mem = {.params = 4 * np, .grads = 4 * np, .moments = optimizer ? 8 * np : 0,
+                      .acts = 4 * (na + ng) + 8 * B * T};
+    mem.total = mem.params + mem.grads + mem.moments + mem.acts;
+    return mem;
+}
+
 int gpt2_alloc(Gpt2 **out, const Gpt2Config *cfg, int B, int T)
 {
     *out = NULL;

@@ -129,6 +129,15 @@ Gpt2Config gpt2_config_124m(void);
 /* Real parameters, without vocabulary padding (124,439,808 for GPT-2 124M). */
 size_t gpt2_config_num_params(const Gpt2Config *cfg);
 
+/* The memory of a model in bytes, as gpt2_alloc(cfg, B, T) lays it out (vocabulary padding and
+ * 16-float alignment included): weights, their gradients, the activations kept for the backward
+ * over (B, T) and their gradients (tokens, targets), plus AdamW's two moments (as much as the
+ * weights each) when counted. Doubles, so that an absurd config cannot overflow. */
+typedef struct Gpt2Memory {
+    double params, grads, moments, acts, total;
+} Gpt2Memory;
+Gpt2Memory gpt2_memory(const Gpt2Config *cfg, int B, int T, int optimizer);
+
 /* Allocates a zeroed model whose activations hold batches up to (B, T), T <= max_seq_len.
  * ERR_INVAL for a bad config or shape; on success *out owns everything, free with gpt2_free. */
 int gpt2_alloc(Gpt2 **out, const Gpt2Config *cfg, int B, int T);

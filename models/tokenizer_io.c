@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "xalloc.h"
@@ -272,7 +273,9 @@ static int save_file(const char *dir, const char *name, const Tokenizer *t)
     size_t n = strlen(dir) + 16;
     char *path = xmalloc(n);
     snprintf(path, n, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
+    char *tmp = xmalloc(n + 8);
+    snprintf(tmp, n + 8, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
     int st = ERR_OK;
     if (!f) {
         st = err_set(ERR_IO, "cannot create '%s': %s", path, strerror(errno));
@@ -295,14 +298,24 @@ static int save_file(const char *dir, const char *name, const Tokenizer *t)
             fputc('\n', f);
         }
     }
-    if (ferror(f) | fclose(f)) st = err_set(ERR_IO, "cannot write '%s'", path);
+    /* atomic: temporary file, fsync, rename */
+    int bad = fflush(f) != 0;
+    bad |= fsync(fileno(f)) != 0;
+    bad |= ferror(f) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path)) {
+        unlink(tmp);
+        st = err_set(ERR_IO, "cannot write '%s'", path);
+    }
 done:
+    free(tmp);
     free(path);
     return st;
 }
 
 int tokenizer_save_dir(const Tokenizer *t, const char *dir)
 {
-    int st = save_file(dir, "encoder.json", t);
-    return st ? st : save_file(dir, "vocab.bpe", t);
+    /* encoder.json last: its presence means the vocabulary is whole (a killed run's is redone) */
+    int st = save_file(dir, "vocab.bpe", t);
+    return st ? st : save_file(dir, "encoder.json", t);
 }

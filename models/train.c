@@ -222,6 +222,7 @@ int train_run(Gpt2 *m, AdamW *opt, const TrainDocs *d, const TrainOpts *o, Train
 {
     TrainStats s = {.loss_first = NAN, .loss_last = NAN, .loss_mean = NAN};
     if (stats) *stats = s;
+    if (o->acc && o->acc->steps + o->acc->skipped > 0) s = *o->acc; /* a resumed run's so far */
     int st = train_opts_check(o, m);
     if (st) return st;
     long rows, spe;
@@ -247,8 +248,10 @@ int train_run(Gpt2 *m, AdamW *opt, const TrainDocs *d, const TrainOpts *o, Train
     int *in = xmalloc((size_t)K * BT * sizeof *in), *tg = xmalloc((size_t)K * BT * sizeof *tg);
     size_t *order = xmalloc((d->n ? d->n : 1) * sizeof *order);
     long step = (long)opt->t; /* a resume continues the schedule and the data where it stopped */
-    double t0 = now_s(), sum_all = 0, sum_last = 0;
-    long tok_all = 0, tok_last = 0;
+    double t0 = now_s() - s.seconds, sum_all = s.loss_sum, sum_last = s.loss_sum_last;
+    long tok_all = s.tokens, tok_last = s.tokens_last;
+    int bad_run = 0; /* consecutive non-finite steps */
+    double last_finite = NAN;
     long last_epoch = (total - 1) / spe;
     while (step < total && !st) {
         long epoch = step / spe, first = epoch * spe;
@@ -264,13 +267,26 @@ int train_run(Gpt2 *m, AdamW *opt, const TrainDocs *d, const TrainOpts *o, Train
             if (st == ERR_NUMERIC) { /* a refused step: parameters unchanged; count it */
                 st = ERR_OK;
                 s.skipped++;
+                bad_run++;
                 opt->t++; /* keep the schedule and the data position in step */
-                if (s.skipped * 10 > total)
+                if (bad_run >= TRAIN_DIVERGED_STEPS)
+                    st = err_set(ERR_NUMERIC, "train: diverged at step %ld of %ld: loss %g (%d "
+                                 "consecutive steps with a non-finite loss or gradient; last "
+                                 "finite loss %g); stopped, no checkpoint written", step + 1,
+                                 total, (double)ss.loss, bad_run, last_finite);
+                else if (s.skipped * 10 > total)
                     st = err_set(ERR_NUMERIC, "train: %d of %ld steps had a non-finite loss or "
-                                              "gradient", s.skipped, total);
+                                 "gradient (step %ld: loss %g); stopped", s.skipped, total,
+                                 step + 1, (double)ss.loss);
+                if (st) {
+                    step++;
+                    break;
+                }
                 continue;
             }
             if (st) break;
+            bad_run = 0;
+            last_finite = ss.loss;
             s.steps++;
             if (ss.tokens > 0) {
                 if (s.steps == 1) s.loss_first = ss.loss;
@@ -282,6 +298,14 @@ int train_run(Gpt2 *m, AdamW *opt, const TrainDocs *d, const TrainOpts *o, Train
                 }
             }
             if (prog) progress_update(prog, step + 1);
+            if (o->acc) {
+                *o->acc = s;
+                o->acc->tokens = tok_all;
+                o->acc->tokens_last = tok_last;
+                o->acc->loss_sum = sum_all;
+                o->acc->loss_sum_last = sum_last;
+                o->acc->seconds = now_s() - t0;
+            }
             if (o->on_step && (st = o->on_step(o->ctx, m, opt, step + 1, total, ss.loss))) {
                 step++;
                 break;
@@ -289,10 +313,14 @@ int train_run(Gpt2 *m, AdamW *opt, const TrainDocs *d, const TrainOpts *o, Train
         }
     }
     s.tokens = tok_all;
+    s.tokens_last = tok_last;
+    s.loss_sum = sum_all;
+    s.loss_sum_last = sum_last;
     s.loss_mean = tok_all ? sum_all / tok_all : NAN;
     s.loss_last = tok_last ? sum_last / tok_last : NAN;
     s.seconds = now_s() - t0;
     if (stats) *stats = s;
+    if (o->acc) *o->acc = s;
     free(in);
     free(tg);
     free(order);

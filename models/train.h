@@ -60,6 +60,10 @@ typedef struct TrainOpts {
      * stops the run with that status (checkpointing, logging, interruption in tests). */
     int (*on_step)(void *ctx, const Gpt2 *m, const AdamW *opt, long step, long total, float loss);
     void *ctx;
+    /* Not NULL: statistics carried across a resume. train_run continues from *acc (zero it for a
+     * fresh run) and keeps it current before each on_step call, so that a caller that saves it
+     * with its checkpoint reports the whole run's statistics after a resume. */
+    struct TrainStats *acc;
 } TrainOpts;
 
 /* B 8, T 128, accumulation 1, 1 epoch, lr 5e-5 -> 0 with no warm-up, clipping 1, torch's AdamW
@@ -84,14 +88,22 @@ typedef struct TrainStats {
     double loss_mean;     /* token-weighted mean over every step */
     double seconds;
     int skipped;          /* steps refused with ERR_NUMERIC (non-finite loss or gradient) */
+    double loss_sum, loss_sum_last; /* token-weighted loss sums behind loss_mean and loss_last */
+    long tokens_last;     /* targets of the last epoch's steps */
 } TrainStats;
+
+/* Divergence: this many consecutive steps with a non-finite loss or gradient stop training. */
+#define TRAIN_DIVERGED_STEPS 3
 
 /* Trains m on the documents for o->epochs epochs (or o->max_steps steps) with AdamW; `opt` may be
  * NULL (a fresh optimizer is allocated and freed: what each fine-tuning generation does), else it
  * must cover m and carries its state across calls (its step counter also positions the
  * schedule). m's activations must hold (o->B, o->T). A step whose loss or gradient is not finite
- * is skipped and counted (the model is left as it was); more than a tenth of the steps skipped
- * is ERR_NUMERIC. prog (may be NULL) advances per step. ERR_INVAL for bad options or no data. */
+ * is skipped and counted (the model is left as it was). Divergence policy: TRAIN_DIVERGED_STEPS
+ * consecutive skipped steps, or more than a tenth of all steps skipped, stop training with
+ * ERR_NUMERIC and a message naming the step and the loss; on_step is never called after a skipped
+ * step, so a checkpoint it wrote earlier is never overwritten by the diverged model. prog (may be
+ * NULL) advances per step. ERR_INVAL for bad options or no data. */
 int train_run(Gpt2 *m, AdamW *opt, const TrainDocs *d, const TrainOpts *o, TrainStats *stats,
               Progress *prog);
 
