@@ -118,6 +118,7 @@ int cmd_experiment(int argc, char **argv)
     char dir[4096];
     st = cli_load_config(&cfg, config, overrides, noverrides);
     if (!st) st = expcfg_check(&cfg, &ec, setups, &ns);
+    if (!st) st = experiment_check_memory(&ec); /* before any output */
     if (st) goto done;
     if ((st = paths_results_dir(dir, sizeof dir, config, outdir))) goto done;
     RunInfo ri;

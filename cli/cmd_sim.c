@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "cli.h"
 #include "err.h"
@@ -18,6 +21,7 @@
 #include "sim.h"
 #include "mcstate.h"
 #include "weights.h"
+#include "xalloc.h"
 
 #define SIM_MAX_OVERRIDES 64
 
@@ -153,6 +157,17 @@ int cmd_sim(int argc, char **argv)
     if (plot && !plot_available()) {
         st = err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, or use --no-plot)");
         goto done;
+    }
+    if (spec.n > 0) { /* the Monte Carlo run's memory, before any output */
+        int threads = 1;
+#ifdef _OPENMP
+        threads = omp_get_max_threads();
+#endif
+        char est[256];
+        snprintf(est, sizeof est, "Monte Carlo: %ld replicates x %d generations x %d metrics, "
+                 "%d thread%s with their sample buffers", spec.replicates, spec.generations,
+                 loop_nmetric(&spec), threads, threads > 1 ? "s" : "");
+        if ((st = xalloc_check(mc_memory_bytes(&spec, threads), "sim", est))) goto done;
     }
     struct stat sb;
     created = !(outdir && stat(outdir, &sb) == 0);

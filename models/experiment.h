@@ -71,6 +71,15 @@ typedef struct ExpResult {
     double base_share[3]; /* the base model's shares on the balanced prompts (nan if unused) */
 } ExpResult;
 
+/* Refuses (ERR_INVAL, with the estimate and the available memory) an experiment whose peak
+ * memory exceeds what is available (xalloc_available), before any work: the larger of the
+ * pretraining (weights, gradients, AdamW moments, activations for base.batch x base.context) and
+ * a fine-tuning generation (the base model and its KV cache, the model trained with AdamW on
+ * train.batch x train.seq, its KV cache for generate.slots). The model's shape comes from [base]
+ * or, for a base.model in biasamp's checkpoint format, from its header (other formats: not
+ * estimated); the vocabulary from data.vocab (gpt2: 50,257; train or a folder: data.vocab_size). */
+int experiment_check_memory(const ExpConfig *e);
+
 /* Runs (or continues) the experiment of e (validated by expcfg_check into setups[0..nsetups)).
  * Errors: ERR_INVAL (bad data, a vocabulary or model that does not fit, state of another
  * config), ERR_IO, ERR_NUMERIC (training diverged); generations.csv is then not written (its

@@ -307,3 +307,48 @@ int exp_classifiers(Evaluators *ev, ClassifierInfo *ci, const ExpData *d, const 
     free_texts(q, nq);
     return st;
 }
+
+/* ---- memory ---------------------------------------------------------------------------------- */
+
+/* KV cache and decoding activations of gen_alloc(m, slots, ctx, rows), approximately. */
+static double gen_bytes(const Gpt2Config *c, double slots, double rows)
+{
+    double L = c->num_layers, C = c->channels, T = c->max_seq_len;
+    double Vp = ceil(c->vocab_size / (double)GPT2_VOCAB_PAD) * GPT2_VOCAB_PAD;
+    return 4 * (L * slots * T * 2 * C + rows * (16 * C + 2 * Vp));
+}
+
+int experiment_check_memory(const ExpConfig *e)
+{
+    Gpt2Config c = {.max_seq_len = (int)e->context, .vocab_size = (int)e->vocab_size,
+                    .num_layers = (int)e->layers, .num_heads = (int)e->heads,
+                    .channels = (int)e->channels};
+    if (!strcmp(e->vocab, "gpt2")) c.vocab_size = 50257;
+    int pretrain = !e->base_model[0];
+    if (!pretrain) {
+        CheckpointInfo info;
+        if (checkpoint_peek(e->base_model, &info) != ERR_OK) return ERR_OK; /* not estimated */
+        c = info.config;
+    }
+    double slots = (double)e->slots, rows = slots > 2048 ? slots : 2048;
+    int T = (int)(e->seq < c.max_seq_len ? e->seq : c.max_seq_len);
+    Gpt2Memory base = gpt2_memory(&c, 1, 1, 0), tune = gpt2_memory(&c, (int)e->batch, T, 1);
+    double gen = gen_bytes(&c, slots, rows);
+    double need = base.params + base.acts + gen + tune.total + gen, pre = 0;
+    if (pretrain) pre = gpt2_memory(&c, (int)e->base_batch, c.max_seq_len, 1).total;
+    char est[512];
+    if (pre > need) {
+        Gpt2Memory p = gpt2_memory(&c, (int)e->base_batch, c.max_seq_len, 1);
+        snprintf(est, sizeof est, "pretraining: weights %.3g GB + gradients %.3g GB + AdamW "
+                 "moments %.3g GB + activations for base.batch %ld x base.context %d %.3g GB",
+                 p.params / 1e9, p.grads / 1e9, p.moments / 1e9, e->base_batch, c.max_seq_len,
+                 p.acts / 1e9);
+        need = pre;
+    } else {
+        snprintf(est, sizeof est, "fine-tuning: the base model %.3g GB + the trained model %.3g "
+                 "GB with AdamW and activations for train.batch %ld x %d + 2 KV caches of "
+                 "generate.slots %ld %.3g GB", (base.params + base.acts) / 1e9, tune.total / 1e9,
+                 e->batch, T, e->slots, 2 * gen / 1e9);
+    }
+    return xalloc_check(need, "experiment", est);
+}

@@ -278,6 +278,10 @@ static void features(const QualityModel *m, const char *s, size_t n, double *x, 
     double su = 0, sb = 0, spmi = 0, pmi_min = 0, pmi_min2 = 0, bi_min = 0;
     size_t seen = 0, ntr = nw + 1, low = 0;
     uint64_t prev = hs;
+    /* nw + 1 bigram slots: reserved here too, for a sentence without a single word (":::"), which
+     * the word loop never reserved for — a NULL write on a fresh scratch, the rare segfault of
+     * `biasamp experiment` scoring a degenerate generation */
+    scratch_reserve(sc, nw + 2);
     for (size_t i = 0; i <= nw; i++) {
         uint64_t h = i < nw ? sc->h[i] : he;
         double lu = lp_uni(m, h);

@@ -69,6 +69,23 @@ void loop_work_init(LoopWork *w, const SimSpec *s)
     w->bcnt = xcalloc((size_t)s->generations + 2, sizeof *w->bcnt);
 }
 
+double loop_work_bytes(const SimSpec *s)
+{
+    double dim = s->fit.dim, nmax = 1, nacc = 0;
+    for (int g = 0; g < s->generations && s->n > 0; g++) {
+        double ng = (double)loop_n(s, g);
+        if (ng > nmax) nmax = ng;
+        nacc += ng;
+    }
+    if ((double)s->pre_n > nmax) nmax = (double)s->pre_n;
+    double ntrain = loop_accumulates(s) && nacc > nmax ? nacc : nmax;
+    double b = 2 * nmax * dim * sizeof(double) + ntrain * (sizeof(double) + sizeof(int));
+    if (loop_accumulates(s)) b += nacc * (dim * sizeof(double) + 2 * sizeof(long));
+    if (s->weight->curate) b += (double)s->best_of * nmax * dim * sizeof(double);
+    if (s->mode == LOOP_PRESERVE_POOL) b += (double)s->pool_n * (dim * sizeof(double) + sizeof(long));
+    return b + 3.0 * (s->generations + 2) * sizeof(double);
+}
+
 void loop_work_release(LoopWork *w)
 {
     free(w->x);

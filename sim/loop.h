@@ -92,6 +92,9 @@ int loop_find_col(const SimSpec *s, const char *name);
 /* Sample size of generation g under the schedule (finite n only). */
 long loop_n(const SimSpec *s, int g);
 
+/* Bytes loop_work_init allocates for s (doubles: an absurd spec cannot overflow). */
+double loop_work_bytes(const SimSpec *s);
+
 /* Scratch buffers for one thread: allocated once, reused for every replicate (no allocation
  * inside a replicate); accumulate modes hold room for every generation's samples. */
 typedef struct LoopWork {

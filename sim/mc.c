@@ -230,3 +230,10 @@ void mc_result_release(McResult *res)
     free(res->theta_pre);
     memset(res, 0, sizeof *res);
 }
+
+double mc_memory_bytes(const SimSpec *s, int threads)
+{
+    double R = (double)s->replicates, GM = (double)s->generations * loop_nmetric(s);
+    return sizeof(double) * (R * GM + R * s->fit.nparam + GM * MC_NSTAT) +
+           threads * (sizeof(double) * (GM * MC_CHUNK + R) + loop_work_bytes(s));
+}

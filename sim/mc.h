@@ -44,6 +44,11 @@ void mc_aggregate(McResult *res);
 
 void mc_result_release(McResult *res);
 
+/* Bytes mc_run needs for s on `threads` threads: the trajectories (replicates x generations x
+ * metrics), the pretrained fits, the summaries, and per thread a chunk buffer, the loop's work
+ * buffers (loop_work_bytes) and the aggregation scratch. */
+double mc_memory_bytes(const SimSpec *s, int threads);
+
 /* Metric m of replicate r at generation g. */
 static inline double mc_value(const McResult *res, long r, int g, int m)
 {

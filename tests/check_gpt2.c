@@ -63,6 +63,35 @@ START_TEST(test_param_count_124m)
 }
 END_TEST
 
+/* The memory estimate behind the refusal of configs larger than the machine (cmd_gpt2,
+ * experiment), against hand-computed values for GPT-2 124M (L 12, C 768, NH 12, V 50257 padded
+ * to 50304) at B 4 x T 64, and against a model actually allocated. */
+START_TEST(test_memory_estimate_124m)
+{
+    Gpt2Config c = gpt2_config_124m();
+    Gpt2Memory mem = gpt2_memory(&c, 4, 64, 1);
+    /* weights: 124,439,808 parameters + (50304 - 50257) x 768 padding rows = 124,475,904 floats */
+    ck_assert(mem.params == 4.0 * 124475904.0);
+    ck_assert(mem.grads == 4.0 * 124475904.0);
+    ck_assert(mem.moments == 8.0 * 124475904.0); /* AdamW m and v */
+    /* activations, N = B T = 256 (every size a multiple of 16: no alignment padding):
+     * N C (2 + 16 L) + 4 L N + L B NH T^2 + 2 N Vp + 3 N = 38,141,952 + 12,288 + 2,359,296
+     * + 25,755,648 + 768 = 66,269,952 floats; their gradients 14 N C + N = 2,752,768 floats;
+     * tokens and targets 2 N ints */
+    double acts = 4.0 * (66269952.0 + 2752768.0) + 8.0 * 256;
+    ck_assert_msg(mem.acts == acts, "acts %.17g, expected %.17g", mem.acts, acts);
+    ck_assert(mem.total == mem.params + mem.grads + mem.moments + mem.acts);
+    ck_assert(gpt2_memory(&c, 4, 64, 0).moments == 0);
+    /* a small model as gpt2_alloc lays it out */
+    Gpt2Config t = {.max_seq_len = 32, .vocab_size = 300, .num_layers = 2, .num_heads = 2,
+                    .channels = 16};
+    Gpt2 *m;
+    ck_assert_int_eq(gpt2_alloc(&m, &t, 3, 7), ERR_OK);
+    ck_assert(gpt2_memory(&t, 3, 7, 0).params == 4.0 * (double)m->num_params);
+    gpt2_free(m);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
     Gpt2Config c = micro;
@@ -377,6 +406,7 @@ Suite *suite_gpt2(void)
     TCase *tc = tcase_create("model");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_param_count_124m);
+    tcase_add_test(tc, test_memory_estimate_124m);
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_forward_input_errors);
     tcase_add_test(tc, test_padding_never_leaks);

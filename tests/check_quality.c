@@ -176,6 +176,15 @@ START_TEST(test_synthetic_model)
     ck_assert_msg(ev.mean_score[1] - ev.mean_score[0] > 0.7, "salad %g noise %g", ev.mean_score[1],
                   ev.mean_score[0]);
 
+    /* a sentence without a single word, first on a fresh scorer (regression: features() wrote
+     * its bigram slot into a scratch only the word loop reserved: a NULL write, the rare segfault
+     * of `biasamp experiment` scoring a degenerate generation such as ':' x 96) */
+    QualityScore q0;
+    quality_score_init(&q0);
+    ck_assert_int_eq(quality_score_text(m, "::::::::::::::::::::::::::::::::", &q0), ERR_OK);
+    ck_assert(q0.n >= 1 && isfinite(q0.tqi));
+    quality_score_release(&q0);
+
     /* scoring a text: sentences, levels, expected vs argmax scores, batch = single */
     QualityScore qs;
     quality_score_init(&qs);

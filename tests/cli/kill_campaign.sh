@@ -9,6 +9,7 @@
 # two wall-time bookkeeping files state.txt and base.txt (they hold `seconds`). Core dumps are
 # enabled (ulimit -c unlimited); a crash of any run fails the trial and keeps its folder.
 #   TRIALS=N (default 24)  SEED=S (the kill moments; default from the clock, printed)
+#   ONLY="sim sweep experiment" (a subset of the commands)
 #   KEEP=1 keeps the work folder. Ends with a summary line and "N passed, N failed".
 set -u
 BIN=${BIASAMP_BIN:-build/biasamp}
@@ -29,12 +30,14 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-CMDS=(sim sweep)
-if [ -f "$DATA/abp/articles.jsonl.gz" ]; then
-    CMDS+=(experiment)
-else
-    echo "SKIP experiment trials: $DATA/abp/articles.jsonl.gz absent"
-fi
+CMDS=()
+for c in ${ONLY:-sim sweep experiment}; do
+    if [ "$c" = experiment ] && [ ! -f "$DATA/abp/articles.jsonl.gz" ]; then
+        echo "SKIP experiment trials: $DATA/abp/articles.jsonl.gz absent"
+    else
+        CMDS+=("$c")
+    fi
+done
 # the run of each command (into ./out of the current folder, so the recorded command lines match);
 # exec, so that a background run's $! is biasamp itself (call it in a subshell or with &)
 run_cmd() { # CMD [resume]
