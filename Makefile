@@ -113,6 +113,8 @@ run: deps
 	@$(BIN) sim configs/paper-fig10-wmle.ini -o results/paper-fig10-wmle
 	@$(BIN) sim configs/paper-fig11-mle.ini -o results/paper-fig11-mle
 
+# the SIGKILL campaign's trials in `make test` (.ci/run runs the full campaign: TRIALS=24)
+KILL_TRIALS ?= 3
 test: deps
 	@$(MAKE) --no-print-directory test-unit test-cli
 test-unit: $(CHECK) $(BIN)
@@ -125,6 +127,8 @@ test-cli: $(BIN)
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/experiment.sh
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/explore.sh
 	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/explore_tmux.sh
+	@BIASAMP_BIN=$(abspath $(BIN)) tests/cli/determinism.sh
+	@BIASAMP_BIN=$(abspath $(BIN)) TRIALS=$(KILL_TRIALS) tests/cli/kill_campaign.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)

@@ -96,6 +96,10 @@ int gpt2_train_step(Gpt2 *m, AdamW *opt, const Gpt2TrainConfig *tc, const int *t
     if (!isfinite(st.loss) || !isfinite(st.grad_norm))
         return err_set(ERR_NUMERIC, "train: step %lld: loss %g, gradient norm %g (not finite)",
                        opt->t, st.loss, st.grad_norm);
+    double bound = GPT2_TRAIN_DIVERGED_LOSS * log((double)m->config.vocab_size);
+    if (st.loss > bound)
+        return err_set(ERR_NUMERIC, "train: step %lld: loss %g above %g x ln V = %g (diverged)",
+                       opt->t, st.loss, GPT2_TRAIN_DIVERGED_LOSS, bound);
     /* torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is < 1 */
     float scale = 1.0f;
     if (tc->grad_clip > 0.0f) {

@@ -38,7 +38,10 @@ void gpt2_adamw_groups(const Gpt2 *m, AdamWGroup *groups);
  * consecutive (B, T) micro-batches; the loss is the mean over all their non-ignored targets, each
  * micro-batch's gradient weighted by its share. opt must cover m->num_params floats.
  * Errors: ERR_INVAL (bad input, see gpt2_forward); ERR_NUMERIC if the loss or gradient is not
- * finite — then parameters and optimizer state are left unchanged. stats may be NULL. */
+ * finite, or the loss exceeds GPT2_TRAIN_DIVERGED_LOSS x ln V (a model that much worse than the
+ * uniform guess has diverged) — then parameters and optimizer state are left unchanged. stats may
+ * be NULL. */
+#define GPT2_TRAIN_DIVERGED_LOSS 4.0
 int gpt2_train_step(Gpt2 *m, AdamW *opt, const Gpt2TrainConfig *tc, const int *tokens,
                     const int *targets, int B, int T, Gpt2StepStats *stats);
 

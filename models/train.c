@@ -271,9 +271,10 @@ int train_run(Gpt2 *m, AdamW *opt, const TrainDocs *d, const TrainOpts *o, Train
                 opt->t++; /* keep the schedule and the data position in step */
                 if (bad_run >= TRAIN_DIVERGED_STEPS)
                     st = err_set(ERR_NUMERIC, "train: diverged at step %ld of %ld: loss %g (%d "
-                                 "consecutive steps with a non-finite loss or gradient; last "
-                                 "finite loss %g); stopped, no checkpoint written", step + 1,
-                                 total, (double)ss.loss, bad_run, last_finite);
+                                 "consecutive steps with a non-finite loss or gradient or a loss "
+                                 "above %g ln V; last good loss %g); stopped, the model is not "
+                                 "saved", step + 1, total, (double)ss.loss, bad_run,
+                                 GPT2_TRAIN_DIVERGED_LOSS, last_finite);
                 else if (s.skipped * 10 > total)
                     st = err_set(ERR_NUMERIC, "train: %d of %ld steps had a non-finite loss or "
                                  "gradient (step %ld: loss %g); stopped", s.skipped, total,

@@ -99,8 +99,9 @@ typedef struct TrainStats {
  * NULL (a fresh optimizer is allocated and freed: what each fine-tuning generation does), else it
  * must cover m and carries its state across calls (its step counter also positions the
  * schedule). m's activations must hold (o->B, o->T). A step whose loss or gradient is not finite
- * is skipped and counted (the model is left as it was). Divergence policy: TRAIN_DIVERGED_STEPS
- * consecutive skipped steps, or more than a tenth of all steps skipped, stop training with
+ * (or whose loss is above GPT2_TRAIN_DIVERGED_LOSS x ln V, gpt2_train_step) is skipped and
+ * counted (the model is left as it was). Divergence policy: TRAIN_DIVERGED_STEPS consecutive
+ * skipped steps, or more than a tenth of all steps skipped, stop training with
  * ERR_NUMERIC and a message naming the step and the loss; on_step is never called after a skipped
  * step, so a checkpoint it wrote earlier is never overwritten by the diverged model. prog (may be
  * NULL) advances per step. ERR_INVAL for bad options or no data. */

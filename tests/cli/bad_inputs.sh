@@ -253,6 +253,25 @@ cp configs/ci-experiment.ini "$O/es/config.ini"
 refuse "experiment state malformed" "$O/es/state.txt" "$O/es/generations.csv" -- "$BIN" experiment --resume -o "$O/es" -q
 rm -rf "$O/es"
 
+# --- memory estimates over the available memory: refused before any work or output ------------------
+refuse "sim memory (absurd replicates x generations)" "but only" "$O/mem1" -- \
+    "$BIN" sim "$CFG" -s sim.replicates=10000000 -s sim.generations=1000 -o "$O/mem1" --no-plot
+grep -q "sim: needs about .* GB (Monte Carlo: 10000000 replicates x 1000 generations" "$T/err" && ok ||
+    bad "sim memory message: $(head -c 300 "$T/err")"
+refuse "sim memory (absurd n)" "MemAvailable" "$O/mem2" -- "$BIN" sim "$CFG" -s sim.n=1000000000 -o "$O/mem2" --no-plot
+refuse "experiment memory (absurd model)" "experiment: needs about" "$O/mem3" -- \
+    "$BIN" experiment configs/ci-experiment.ini -s base.layers=96 -s base.channels=8192 \
+    -s base.heads=64 -s base.context=4096 -o "$O/mem3" -q
+grep -q "AdamW moments .* GB + activations for base.batch 8 x base.context 4096" "$T/err" && ok ||
+    bad "experiment memory message: $(head -c 300 "$T/err")"
+BIASAMP_MEM_AVAILABLE=1000000 refuse "gpt2 init memory (1 MB available)" "but only 0.001 GB are available (BIASAMP_MEM_AVAILABLE)" \
+    "$O/mem4.ckpt" -- "$BIN" gpt2 init "$O/mem4.ckpt" --layers 2 --heads 2 --channels 64 --context 64 --vocab-size 1000
+if [ -n "$PY" ]; then
+    BIASAMP_MEM_AVAILABLE=5000000 refuse "gpt2 pretrain memory (5 MB available)" "pretrain: needs about" "$O/mem5.ckpt" -- \
+        "$BIN" gpt2 pretrain "$O/mem5.ckpt" -d "$T/ok.tok" --layers 1 --heads 2 --channels 16 \
+        --context 32 --vocab-size 300 --steps 2 --batch 512 --seq 32
+fi
+
 echo "bad inputs: $cases cases"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -149,6 +149,20 @@ else
     bad "gpt2 pretrain: $(head -c 300 "$T/err")"
 fi
 
+# --- divergence: an absurd learning rate stops training (exit 1, the step and the loss named); the
+# last good checkpoint stays on disk, byte for byte, and still loads (its weights are finite) -------
+if [ -n "$tok" ]; then
+    DV=(-d "$tok" --layers 1 --heads 2 --channels 16 --context 32 --vocab-size 512 --save-every 2)
+    "$BIN" gpt2 pretrain "$T/dv.ckpt" "${DV[@]}" --steps 4 >/dev/null 2>&1 && cp "$T/dv.ckpt" "$T/good.ckpt"
+    "$BIN" gpt2 pretrain "$T/dv.ckpt" "${DV[@]}" --steps 60 --resume --lr 10 --lr-final 10 >/dev/null 2>"$T/err"
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q "diverged at step [0-9]* of 60: loss [0-9.e+]*" "$T/err"; then ok; else
+        bad "divergence: exit $rc, $(head -c 300 "$T/err")"
+    fi
+    cmp -s "$T/dv.ckpt" "$T/good.ckpt" && ok || bad "divergence overwrote the last good checkpoint"
+    "$BIN" gpt2 convert "$T/dv.ckpt" "$T/dv.safetensors" >/dev/null 2>&1 && ok || bad "kept checkpoint does not load"
+fi
+
 # --- refusals -------------------------------------------------------------------------------------
 "$BIN" experiment "$CFG" -o "$T/a" -q >/dev/null 2>"$T/err"
 [ $? -eq 2 ] && grep -q "resume" "$T/err" && ok || bad "rerun into a finished folder not refused"

@@ -25,6 +25,8 @@ ulimit -c unlimited 2>/dev/null || true
 T=$(mktemp -d)
 [ "${KEEP:-0}" = 1 ] && echo "work folder $T"
 trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$T"' EXIT
+# a private copy: a rebuild during the campaign cannot mix two binaries into one comparison
+cp "$BIN" "$T/biasamp" && BIN=$T/biasamp
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
