@@ -90,7 +90,9 @@ static int mcstate_save(void *ctx, long c, long r0, long nrep, const double *row
         unlink(tmp);
         return err_set(ERR_IO, "cannot write '%s': %s", path, strerror(e));
     }
+#ifdef _OPENMP
 #pragma omp atomic update
+#endif
     ms->saved++;
     return ERR_OK;
 }
@@ -137,7 +139,9 @@ static int mcstate_load(void *ctx, long c, long r0, long nrep, double *rows, dou
     /* every file was validated by mcstate_open; one that fails now is recomputed */
     int st = mcstate_read(ms, c, r0, nrep, rows, theta);
     if (st == 1) {
+#ifdef _OPENMP
 #pragma omp atomic update
+#endif
         ms->loaded++;
     }
     return st == 1; /* validated up front by mcstate_open: nothing else can fail here */
