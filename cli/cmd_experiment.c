@@ -134,11 +134,11 @@ int cmd_experiment(int argc, char **argv)
         struct stat sb;
         snprintf(p, sizeof p, "%s/state.txt", dir);
         int held = stat(p, &sb) == 0;
+        snprintf(p, sizeof p, "%s/command.txt", dir); /* first: config.ini marks a started run */
+        if ((resume || !held) && (st = runinfo_keep_command(&ri, p, resume))) goto done;
         snprintf(p, sizeof p, "%s/config.ini", dir);
         if (!(resume ? stat(p, &sb) == 0 : held) && (st = paths_write_config(dir, &cfg)))
             goto done;
-        snprintf(p, sizeof p, "%s/command.txt", dir);
-        if ((resume || !held) && (st = runinfo_keep_command(&ri, p, resume))) goto done;
     }
     NoteCtx nc = {.t0 = wall(), .quiet = quiet};
     ExpRunOpts o = {.dir = dir,

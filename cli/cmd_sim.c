@@ -173,6 +173,15 @@ int cmd_sim(int argc, char **argv)
     created = !(outdir && stat(outdir, &sb) == 0);
     char gpath[4200];
     if (outdir) snprintf(gpath, sizeof gpath, "%s/generations.csv", outdir);
+    char cipath[4200];
+    if (outdir) snprintf(cipath, sizeof cipath, "%s/config.ini", outdir);
+    /* config.ini is written after the state folder and its command line: without it, a killed run
+     * recorded nothing */
+    if (resume && mcstate_exists(outdir) && stat(cipath, &sb) != 0) {
+        st = err_set(ERR_INVAL, "%s holds no Monte Carlo run to resume (killed before it wrote "
+                     "config.ini): run the config without --resume", outdir);
+        goto done;
+    }
     if (resume && !mcstate_exists(outdir)) {
         if (stat(gpath, &sb) == 0) {
             if (!quiet) printf("the run in %s/ is complete: nothing to resume\n", outdir);
@@ -183,9 +192,12 @@ int cmd_sim(int argc, char **argv)
         goto done;
     }
     if (!resume && outdir && mcstate_exists(outdir)) {
-        st = err_set(ERR_INVAL, "%s holds an unfinished run (%s/): continue it with --resume or "
-                     "choose another folder", outdir, MCSTATE_DIR);
-        goto done;
+        if (stat(cipath, &sb) == 0) {
+            st = err_set(ERR_INVAL, "%s holds an unfinished run (%s/): continue it with --resume "
+                         "or choose another folder", outdir, MCSTATE_DIR);
+            goto done;
+        }
+        mcstate_remove(outdir); /* a run killed before it recorded anything: start afresh */
     }
     if ((st = paths_results_dir(dir, sizeof dir, config, outdir))) goto done;
     RunInfo ri;

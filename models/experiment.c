@@ -683,7 +683,20 @@ int experiment_run(const ExpConfig *e, const int *setups, int nsetups, const Exp
                      ps ? "center-only" : "balanced", rr.share[ps][0], rr.share[ps][1],
                      rr.share[ps][2], rr.tqi[ps], rr.ppl[ps]);
     if ((st = open_table(&log, o->dir, o->run, e, &d, ev.base, &ci, &rr))) goto done;
-    if ((st = state_emit(&s, log, &written))) goto done;
+    /* rows of an earlier run in the order an uninterrupted run emitted them: unit by unit (a
+     * unit's rows are contiguous in state.txt, one generation and prompt set), each emission
+     * seeing only the units finished so far */
+    for (int i = 0, full = s.n; i < full && !st;) {
+        int j = i + 1;
+        while (j < full && s.row[j][EXP_COL_GENERATION] == s.row[i][EXP_COL_GENERATION] &&
+               prompt_set((int)s.row[j][EXP_COL_SETUP]) == prompt_set((int)s.row[i][EXP_COL_SETUP]))
+            j++;
+        s.n = j;
+        st = state_emit(&s, log, &written);
+        s.n = full;
+        i = j;
+    }
+    if (st) goto done;
     nu = plan_units(e, setups, nsetups, &units);
     Progress prog;
     progress_start(&prog, "experiment", nu);

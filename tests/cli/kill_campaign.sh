@@ -104,8 +104,9 @@ for i in $(seq 1 "$TRIALS"); do
     done
     (run_cmd "$c" resume) >final.log 2>&1
     rc=$?
-    # a run killed before it recorded anything: the resume says so (exit 2); run it again
-    if [ "$rc" -eq 2 ] && grep -q "no Monte Carlo run to resume" final.log; then
+    # a run killed before it recorded anything (no config.ini yet): the resume says so (exit 2);
+    # what a user does then is to run it again
+    if [ "$rc" -eq 2 ] && [ ! -e out/config.ini ]; then
         rm -rf out
         (run_cmd "$c") >final.log 2>&1
         rc=$?
