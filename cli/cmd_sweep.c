@@ -111,10 +111,27 @@ int cmd_sweep(int argc, char **argv)
     created = !(outdir && stat(outdir, &sb) == 0);
     const char *base = strrchr(config, '/');
     snprintf(label, sizeof label, "sweep-%s", base ? base + 1 : config);
+    char cpath[4200];
+    if (resume) { /* config.ini is written after the command line and before any table */
+        snprintf(cpath, sizeof cpath, "%s/config.ini", outdir);
+        if (stat(cpath, &sb) != 0) {
+            st = err_set(ERR_INVAL, "%s holds no sweep to resume (no config.ini: killed before it "
+                         "started): run it again without --resume", outdir);
+            goto done;
+        }
+    }
     if ((st = paths_results_dir(dir, sizeof dir, label, outdir))) goto done;
-    if (!resume && (st = paths_write_config(dir, &cfg))) goto done;
     RunInfo ri;
     runinfo_init(&ri, cli_argc, cli_argv);
+    /* the first command line, kept for the tables of a resumed sweep (command.txt first, then
+     * config.ini, which marks a started sweep) */
+    char tpath[4200], ppath[4300];
+    snprintf(tpath, sizeof tpath, "%s/sweep.csv", dir);
+    snprintf(ppath, sizeof ppath, "%s/sweep.csv.part", dir);
+    int held = stat(tpath, &sb) == 0 || stat(ppath, &sb) == 0; /* sweep_run refuses a fresh run */
+    snprintf(cpath, sizeof cpath, "%s/command.txt", dir);
+    if ((resume || !held) && (st = runinfo_keep_command(&ri, cpath, resume))) goto done;
+    if (!resume && (st = paths_write_config(dir, &cfg))) goto done;
     ri.seed = (uint64_t)sc.sim.seed;
     ri.config_hash = cfg_hash(&cfg);
     SweepOpts o = {.config = config,
@@ -133,6 +150,7 @@ int cmd_sweep(int argc, char **argv)
         if (created) { /* nothing of value yet: remove what this call made */
             char path[4096];
             if (paths_join(path, sizeof path, dir, "config.ini") == ERR_OK) unlink(path);
+            if (paths_join(path, sizeof path, dir, "command.txt") == ERR_OK) unlink(path);
             rmdir(dir);
         }
         goto done;
