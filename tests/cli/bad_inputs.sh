@@ -92,6 +92,7 @@ refuse "lesson number" "no lesson '99'" - -- "$BIN" lesson 99
 refuse "tokenizer subcommand" "unknown subcommand 'frob'" - -- "$BIN" tokenizer frob
 refuse "gpt2 subcommand" "unknown subcommand 'frobnicate'" - -- "$BIN" gpt2 frobnicate x
 refuse "--kernels" "unknown kernels 'bogus'" - -- "$BIN" gpt2 info x --kernels=bogus
+refuse "gpt2 generate --weights" "bad --weights 'f16'" - -- "$BIN" gpt2 generate x -p x --weights f16
 "$BIN" sim "$CFG" -s sim.n=inf -o "$T/f10" --no-plot -q || bad "sim n=inf for the plot cases"
 refuse "plot extension" "x.jpg" "$O/x.jpg" -- "$BIN" plot "$T/f10/generations.csv" "$O/x.jpg"
 refuse "plot unknown script" "nope" "$O/x.png" -- "$BIN" plot --script nope "$T/f10/generations.csv" "$O/x.png"

@@ -89,7 +89,6 @@ if [ -f "${BIASAMP_CACHE:-$HOME/.cache/biasamp}/gpt2-bpe/encoder.json" ]; then
     grep_in "$T/gen_m.ckpt.txt" "^The senator said" "generation echoes the prompt"
     expect 0 "gpt2 generate --weights bf16" -- "$BIN" gpt2 generate "$T/m.ckpt" -p "The senator said" -n 8 --weights bf16
     grep_in "$T/out" "^The senator said" "bf16 generation echoes the prompt"
-    expect 2 "gpt2 generate bad --weights" -- "$BIN" gpt2 generate "$T/m.ckpt" -p "x" --weights f16
     echo "The senator said that the bill would pass the house on Tuesday." >"$T/text.txt"
     expect 0 "gpt2 perplexity" -- "$BIN" gpt2 perplexity "$T/m.ckpt" "$T/text.txt"
     # an untrained model is close to uniform over 50,257 tokens
