@@ -37,7 +37,7 @@ screen() { tm capture-pane -p -t "$S" -S -200 2>/dev/null; }
 alive() { tm has-session -t "$S" 2>/dev/null; }
 # wait_for PATTERN DESCRIPTION [SECONDS]: polls the screen until PATTERN (fixed string) shows.
 wait_for() {
-    local i n=$(( ${3:-10} * 10 ))
+    local i n=$(( ${3:-30} * 10 )) # 30 s: generous, for a loaded machine
     for ((i = 0; i < n; i++)); do
         if screen | grep -qF -- "$1"; then ok; return 0; fi
         alive || break
@@ -51,7 +51,7 @@ wait_for() {
 prompt_count() { screen | grep -c '^explore>'; }
 wait_prompts() {
     local i
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 300; i++)); do
         [ "$(prompt_count)" -ge "$1" ] && return 0
         alive || break
         sleep 0.1
