@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "decompose.h"
 #include "err.h"
+#include "par.h"
 #include "paths.h"
 #include "plot.h"
 
@@ -34,6 +35,8 @@ static void decompose_help(void)
            "      --no-plot        write the CSV tables only\n"
            "  -q, --quiet          print nothing but errors\n"
            "  -h, --help           this help\n\n"
+           "MPI build: mpirun -n N biasamp decompose ... splits each cell's replicates over N\n"
+           "ranks (byte-identical tables; rank 0 writes).\n\n"
            "config keys (those of `biasamp sim` and [decompose]):\n");
     cfg_print_keys(decompose_keys(), stdout);
 }
@@ -105,16 +108,20 @@ int cmd_decompose(int argc, char **argv)
     /* validate every cell before anything is written */
     if (!st) st = decompose_specs(config, overrides, noverrides, specs, &dc);
     if (st) goto done;
-    if (plot && !plot_available()) {
+    if (plot && par_is_root() && !plot_available()) { /* rank 0 draws */
         st = err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, or use --no-plot)");
         goto done;
     }
     struct stat sb;
-    created = !(outdir && stat(outdir, &sb) == 0);
     const char *base = strrchr(config, '/');
     snprintf(label, sizeof label, "decompose-%s", base ? base + 1 : config);
-    if ((st = paths_results_dir(dir, sizeof dir, label, outdir))) goto done;
-    if ((st = paths_write_config(dir, &cfg))) goto done;
+    if (par_is_root()) { /* several MPI ranks: only rank 0 touches the results folder */
+        created = !(outdir && stat(outdir, &sb) == 0);
+        if ((st = paths_results_dir(dir, sizeof dir, label, outdir))) goto done;
+        if ((st = paths_write_config(dir, &cfg))) goto done;
+    } else {
+        snprintf(dir, sizeof dir, "%s", outdir ? outdir : "results");
+    }
     RunInfo ri;
     runinfo_init(&ri, cli_argc, cli_argv);
     ri.seed = (uint64_t)dc.sim.seed;
@@ -127,12 +134,12 @@ int cmd_decompose(int argc, char **argv)
                        .plot = plot,
                        .progress = !quiet};
     st = decompose_run(&o, &res);
-    if (st) {
+    if (st && par_is_root()) {
         char path[4096];
         if (paths_join(path, sizeof path, dir, "config.ini") == ERR_OK) unlink(path);
         if (created) rmdir(dir);
-        goto done;
     }
+    if (st) goto done;
     if (!quiet) decompose_print(&res, dir);
 done:
     decompose_release(&res);

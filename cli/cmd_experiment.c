@@ -7,9 +7,11 @@
 #include <time.h>
 
 #include "cli.h"
+#include "dp.h"
 #include "err.h"
 #include "experiment.h"
 #include "kernels.h"
+#include "par.h"
 #include "paths.h"
 
 int cmd_experiment(int argc, char **argv);
@@ -38,6 +40,10 @@ static void experiment_help(void)
         "  -q, --quiet          no stage messages or progress line\n"
         "  -h, --help           this help\n\n"
         "Long runs on a shared machine: OMP_WAIT_POLICY=passive avoids spin-waiting threads.\n\n"
+        "MPI build: mpirun -n N biasamp experiment ... trains every model data-parallel over\n"
+        "the N ranks and splits the generation of the synthetic sets (block prompts) among\n"
+        "them; rank 0 evaluates and writes everything. Same texts as one process; losses\n"
+        "equal up to float rounding.\n\n"
         "config keys:\n");
     cfg_print_keys(expcfg_keys, stdout);
 }
@@ -120,6 +126,10 @@ int cmd_experiment(int argc, char **argv)
     if (!st) st = expcfg_check(&cfg, &ec, setups, &ns);
     if (!st) st = experiment_check_memory(&ec); /* before any output */
     if (st) goto done;
+    if (!par_is_root()) { /* several MPI ranks: rank 0 runs it, the others serve (models/dp) */
+        st = dp_serve();
+        goto done;
+    }
     if ((st = paths_results_dir(dir, sizeof dir, config, outdir))) goto done;
     RunInfo ri;
     runinfo_init(&ri, cli_argc, cli_argv);
@@ -153,6 +163,7 @@ int cmd_experiment(int argc, char **argv)
         printf("experiment %s -> %s (%d setups x %ld generations, kernels %s, %d threads)\n",
                config, dir, ns, ec.generations, kernels_name(), ri.threads);
     st = experiment_run(&ec, setups, ns, &o, &res);
+    if (!st) dp_release();
     if (!st && !quiet)
         printf("%d rows (%d from an earlier run) in %s/generations.csv; %.1f min\n", res.rows,
                res.rows_resumed, dir, res.seconds / 60);

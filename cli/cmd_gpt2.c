@@ -16,6 +16,8 @@
 #include "kernels.h"
 #include "checkpoint.h"
 #include "csvlog.h"
+#include "dp.h"
+#include "par.h"
 #include "progress.h"
 #include "tokenizer.h"
 #include "train.h"
@@ -71,7 +73,12 @@ static void gpt2_help(void)
            "      --max-len N        truncate each document to N tokens\n"
            "      --save-every N     pretrain: checkpoint OUT (with optimizer) every N steps\n"
            "      --resume           pretrain: continue from OUT's checkpoint (exact)\n"
-           "  -s, --seed S           initialisation and data-order seed (default 1)\n");
+           "  -s, --seed S           initialisation and data-order seed (default 1)\n\n"
+           "MPI build: mpirun -n N biasamp gpt2 pretrain|finetune ... trains data-parallel: each\n"
+           "step's B x accum rows are shared over the N ranks, gradients and loss summed with\n"
+           "MPI_Allreduce, identical weights everywhere; rank 0 writes the model and the log.\n"
+           "The loss matches one process's up to float rounding. The other subcommands run on\n"
+           "one process.\n");
 }
 
 static int load_tokenizer(const char *dir, Tokenizer **tok)
@@ -349,7 +356,7 @@ static int gpt2_train_cmd(const char *in, const char *out, const Gpt2Config *cfg
     TrainStats s;
     Progress prog;
     progress_start(&prog, in ? "finetune" : "pretrain", total);
-    st = train_run(m, opt, &d, o, &s, &prog);
+    st = dp_train_run(m, opt, &d, o, &s, &prog);
     progress_end(&prog);
     if (st) goto done;
     st = in ? gpt2_save_any(m, out) : checkpoint_save(out, m, opt);
@@ -516,6 +523,9 @@ int cmd_gpt2(int argc, char **argv)
     if (st) return cli_fail("gpt2", st);
     int nargs = argc - optind;
     char **args = argv + optind;
+    if (par_size() > 1 && strcmp(sub, "pretrain") && strcmp(sub, "finetune"))
+        return cli_usage_error("gpt2", "%s runs on one process; only pretrain and finetune use "
+                               "several MPI ranks", sub);
     if (!strcmp(sub, "info")) {
         if (nargs != 1) return cli_usage_error("gpt2", "info needs MODEL");
         st = gpt2_info(args[0]);
@@ -538,7 +548,10 @@ int cmd_gpt2(int argc, char **argv)
         if (!t.ndata) return cli_usage_error("gpt2", "%s needs --data FILE.tok", sub);
         if (!t.lr_final_set && t.o.lr_final > t.o.lr) t.o.lr_final = t.o.lr;
         if (pre && !t.o.max_steps && !t.o.epochs) t.o.epochs = 1;
-        st = gpt2_train_cmd(pre ? NULL : args[0], args[pre ? 0 : 1], &cfg, &t);
+        /* several MPI ranks: rank 0 runs the command, the others serve its training steps */
+        st = par_is_root() ? gpt2_train_cmd(pre ? NULL : args[0], args[pre ? 0 : 1], &cfg, &t)
+                           : dp_serve();
+        if (!st) dp_release();
     } else {
         return cli_usage_error("gpt2", "unknown subcommand '%s'", sub);
     }

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "err.h"
 #include "family.h"
+#include "par.h"
 #include "paths.h"
 #include "plot.h"
 #include "sim.h"
@@ -44,6 +45,9 @@ static void sim_help(void)
            "                       DIR/config.ini; the same config and overrides)\n"
            "  -q, --quiet          print nothing but errors\n"
            "  -h, --help           this help\n\n"
+           "MPI build: mpirun -n N biasamp sim ... splits the replicates over N ranks; the\n"
+           "tables are byte-identical to one process's and only rank 0 writes them (and the\n"
+           "resumable state of its own share of the replicates).\n\n"
            "config keys:\n", MC_CHUNK, MCSTATE_DIR);
     cfg_print_keys(simcfg_keys, stdout);
 }
@@ -154,7 +158,7 @@ int cmd_sim(int argc, char **argv)
     int created = 0, st = cli_load_config(&cfg, config, overrides, noverrides);
     if (!st) st = simcfg_spec(&cfg, &sc, &spec);
     if (st) goto done;
-    if (plot && !plot_available()) {
+    if (plot && par_is_root() && !plot_available()) { /* rank 0 draws */
         st = err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, or use --no-plot)");
         goto done;
     }
@@ -170,53 +174,62 @@ int cmd_sim(int argc, char **argv)
         if ((st = xalloc_check(mc_memory_bytes(&spec, threads), "sim", est))) goto done;
     }
     struct stat sb;
-    created = !(outdir && stat(outdir, &sb) == 0);
-    char gpath[4200];
-    if (outdir) snprintf(gpath, sizeof gpath, "%s/generations.csv", outdir);
-    char cipath[4200];
-    if (outdir) snprintf(cipath, sizeof cipath, "%s/config.ini", outdir);
-    /* config.ini is written after the state folder and its command line: without it, a killed run
-     * recorded nothing */
-    if (resume && mcstate_exists(outdir) && stat(cipath, &sb) != 0) {
-        st = err_set(ERR_INVAL, "%s holds no Monte Carlo run to resume (killed before it wrote "
-                     "config.ini): run the config without --resume", outdir);
-        goto done;
-    }
-    if (resume && !mcstate_exists(outdir)) {
-        if (stat(gpath, &sb) == 0) {
-            if (!quiet) printf("the run in %s/ is complete: nothing to resume\n", outdir);
-            goto done;
-        }
-        st = err_set(ERR_INVAL, "%s holds no Monte Carlo run to resume (no %s/): run the config "
-                     "without --resume", outdir, MCSTATE_DIR);
-        goto done;
-    }
-    if (!resume && outdir && mcstate_exists(outdir)) {
-        if (stat(cipath, &sb) == 0) {
-            st = err_set(ERR_INVAL, "%s holds an unfinished run (%s/): continue it with --resume "
-                         "or choose another folder", outdir, MCSTATE_DIR);
-            goto done;
-        }
-        mcstate_remove(outdir); /* a run killed before it recorded anything: start afresh */
-    }
-    if ((st = paths_results_dir(dir, sizeof dir, config, outdir))) goto done;
     RunInfo ri;
     runinfo_init(&ri, cli_argc, cli_argv);
     ri.seed = spec.seed;
     ri.config_hash = cfg_hash(&cfg);
-    /* the state folder and the first command line before any output: a resumed run writes the
-     * tables an uninterrupted one would have */
     McState ms;
-    int use_state = spec.n > 0;
-    if (use_state) {
-        char cmdpath[4400];
-        if ((st = mcstate_open(&ms, dir, ri.config_hash, &spec))) goto fail;
-        snprintf(cmdpath, sizeof cmdpath, "%s/command.txt", ms.dir);
-        if ((st = runinfo_keep_command(&ri, cmdpath, resume))) goto fail;
+    int use_state = 0, complete = 0;
+    if (par_is_root()) { /* several MPI ranks: only rank 0 touches the results folder */
+        created = !(outdir && stat(outdir, &sb) == 0);
+        char gpath[4200];
+        if (outdir) snprintf(gpath, sizeof gpath, "%s/generations.csv", outdir);
+        char cipath[4200];
+        if (outdir) snprintf(cipath, sizeof cipath, "%s/config.ini", outdir);
+        /* config.ini is written after the state folder and its command line: without it, a
+         * killed run recorded nothing */
+        if (resume && mcstate_exists(outdir) && stat(cipath, &sb) != 0) {
+            st = err_set(ERR_INVAL, "%s holds no Monte Carlo run to resume (killed before it "
+                         "wrote config.ini): run the config without --resume", outdir);
+            goto done;
+        }
+        if (resume && !mcstate_exists(outdir)) {
+            if (stat(gpath, &sb) == 0) {
+                if (!quiet) printf("the run in %s/ is complete: nothing to resume\n", outdir);
+                complete = 1;
+                goto decided;
+            }
+            st = err_set(ERR_INVAL, "%s holds no Monte Carlo run to resume (no %s/): run the "
+                         "config without --resume", outdir, MCSTATE_DIR);
+            goto done;
+        }
+        if (!resume && outdir && mcstate_exists(outdir)) {
+            if (stat(cipath, &sb) == 0) {
+                st = err_set(ERR_INVAL, "%s holds an unfinished run (%s/): continue it with "
+                             "--resume or choose another folder", outdir, MCSTATE_DIR);
+                goto done;
+            }
+            mcstate_remove(outdir); /* a run killed before it recorded anything: start afresh */
+        }
+        if ((st = paths_results_dir(dir, sizeof dir, config, outdir))) goto done;
+        /* the state folder and the first command line before any output: a resumed run writes
+         * the tables an uninterrupted one would have */
+        use_state = spec.n > 0;
+        if (use_state) {
+            char cmdpath[4400];
+            if ((st = mcstate_open(&ms, dir, ri.config_hash, &spec))) goto fail;
+            snprintf(cmdpath, sizeof cmdpath, "%s/command.txt", ms.dir);
+            if ((st = runinfo_keep_command(&ri, cmdpath, resume))) goto fail;
+        }
+        char cpath[4200];
+        snprintf(cpath, sizeof cpath, "%s/config.ini", dir);
+        if (!(resume && stat(cpath, &sb) == 0) && (st = paths_write_config(dir, &cfg))) goto fail;
+    } else {
+        snprintf(dir, sizeof dir, "%s", outdir ? outdir : "results");
     }
-    char cpath[4200];
-    snprintf(cpath, sizeof cpath, "%s/config.ini", dir);
-    if (!(resume && stat(cpath, &sb) == 0) && (st = paths_write_config(dir, &cfg))) goto fail;
+decided:
+    par_bcast(&complete, sizeof complete); /* every rank takes the same path */
+    if (complete) goto done;
     SimRunOpts o = {.dir = dir,
                     .run = &ri,
                     .trajectories = sc.trajectories,
@@ -234,7 +247,7 @@ int cmd_sim(int argc, char **argv)
     if (!quiet) sim_print(&spec, &out, dir);
     goto done;
 fail:
-    if (!resume) sim_cleanup(dir, created); /* a resumable state is kept for the next try */
+    if (!resume && par_is_root()) sim_cleanup(dir, created); /* a resumable state is kept */
 done:
     sim_output_release(&out);
     cfg_release(&cfg);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "par.h"
 #include "paths.h"
 #include "plot.h"
 #include "sweep.h"
@@ -31,7 +32,8 @@ static void sweep_help(void)
            "diagram of METRIC (heatmap for two keys) shows the theory boundaries that exist:\n"
            "the sufficient condition's change, n s = 1 for a category weight, the preservation\n"
            "fixed point. n = inf points run in parallel; Monte Carlo points one at a time with\n"
-           "their replicates in parallel.\n\n"
+           "their replicates in parallel. MPI build: mpirun -n N biasamp sweep ... splits both\n"
+           "over N ranks (byte-identical tables; rank 0 writes; --resume works as usual).\n\n"
            "options:\n"
            "  -g, --grid KEY=...   a swept key (once or twice; default sweep.grid1/grid2)\n"
            "  -m, --metric NAME    the column drawn (default sweep.metric, bias)\n"
@@ -103,35 +105,39 @@ int cmd_sweep(int argc, char **argv)
     SweepResult res;
     int created = 0, st = cli_load_config(&cfg, config, overrides, noverrides);
     if (st) goto done;
-    if (plot && !plot_available()) {
+    if (plot && par_is_root() && !plot_available()) { /* rank 0 draws */
         st = err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, or use --no-plot)");
         goto done;
     }
     struct stat sb;
-    created = !(outdir && stat(outdir, &sb) == 0);
     const char *base = strrchr(config, '/');
     snprintf(label, sizeof label, "sweep-%s", base ? base + 1 : config);
-    char cpath[4200];
-    if (resume) { /* config.ini is written after the command line and before any table */
-        snprintf(cpath, sizeof cpath, "%s/config.ini", outdir);
-        if (stat(cpath, &sb) != 0) {
-            st = err_set(ERR_INVAL, "%s holds no sweep to resume (no config.ini: killed before it "
-                         "started): run it again without --resume", outdir);
-            goto done;
-        }
-    }
-    if ((st = paths_results_dir(dir, sizeof dir, label, outdir))) goto done;
     RunInfo ri;
     runinfo_init(&ri, cli_argc, cli_argv);
-    /* the first command line, kept for the tables of a resumed sweep (command.txt first, then
-     * config.ini, which marks a started sweep) */
-    char tpath[4200], ppath[4300];
-    snprintf(tpath, sizeof tpath, "%s/sweep.csv", dir);
-    snprintf(ppath, sizeof ppath, "%s/sweep.csv.part", dir);
-    int held = stat(tpath, &sb) == 0 || stat(ppath, &sb) == 0; /* sweep_run refuses a fresh run */
-    snprintf(cpath, sizeof cpath, "%s/command.txt", dir);
-    if ((resume || !held) && (st = runinfo_keep_command(&ri, cpath, resume))) goto done;
-    if (!resume && (st = paths_write_config(dir, &cfg))) goto done;
+    if (par_is_root()) { /* several MPI ranks: only rank 0 touches the results folder */
+        created = !(outdir && stat(outdir, &sb) == 0);
+        char cpath[4200];
+        if (resume) { /* config.ini is written after the command line and before any table */
+            snprintf(cpath, sizeof cpath, "%s/config.ini", outdir);
+            if (stat(cpath, &sb) != 0) {
+                st = err_set(ERR_INVAL, "%s holds no sweep to resume (no config.ini: killed before "
+                             "it started): run it again without --resume", outdir);
+                goto done;
+            }
+        }
+        if ((st = paths_results_dir(dir, sizeof dir, label, outdir))) goto done;
+        /* the first command line, kept for the tables of a resumed sweep (command.txt first, then
+         * config.ini, which marks a started sweep) */
+        char tpath[4200], ppath[4300];
+        snprintf(tpath, sizeof tpath, "%s/sweep.csv", dir);
+        snprintf(ppath, sizeof ppath, "%s/sweep.csv.part", dir);
+        int held = stat(tpath, &sb) == 0 || stat(ppath, &sb) == 0; /* sweep_run refuses it */
+        snprintf(cpath, sizeof cpath, "%s/command.txt", dir);
+        if ((resume || !held) && (st = runinfo_keep_command(&ri, cpath, resume))) goto done;
+        if (!resume && (st = paths_write_config(dir, &cfg))) goto done;
+    } else {
+        snprintf(dir, sizeof dir, "%s", outdir ? outdir : "results");
+    }
     ri.seed = (uint64_t)sc.sim.seed;
     ri.config_hash = cfg_hash(&cfg);
     SweepOpts o = {.config = config,
@@ -147,7 +153,7 @@ int cmd_sweep(int argc, char **argv)
                    .z = z};
     st = sweep_run(&o, &res);
     if (st) {
-        if (created) { /* nothing of value yet: remove what this call made */
+        if (created && par_is_root()) { /* nothing of value yet: remove what this call made */
             char path[4096];
             if (paths_join(path, sizeof path, dir, "config.ini") == ERR_OK) unlink(path);
             if (paths_join(path, sizeof path, dir, "command.txt") == ERR_OK) unlink(path);

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "par.h"
+
 static double progress_now(void)
 {
     struct timespec ts;
@@ -21,6 +23,7 @@ void progress_start(Progress *p, const char *label, long total)
     p->total = total;
     p->t0 = p->last = progress_now();
     p->enabled = env ? strcmp(env, "0") != 0 : isatty(STDERR_FILENO);
+    if (!par_is_root()) p->enabled = 0; /* one progress line per job */
 }
 
 void progress_update(Progress *p, long done)

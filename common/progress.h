@@ -1,5 +1,6 @@
 /* progress: a one-line progress indicator on stderr for long work ("label 37/100  12.3/s  eta 5s").
- * Shown only when stderr is a terminal or BIASAMP_PROGRESS=1; redrawn at most 10 times a second. */
+ * Shown only when stderr is a terminal or BIASAMP_PROGRESS=1, and only on MPI rank 0; redrawn at
+ * most 10 times a second. */
 #ifndef BIASAMP_PROGRESS_H
 #define BIASAMP_PROGRESS_H
 

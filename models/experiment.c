@@ -739,7 +739,7 @@ int experiment_run(const ExpConfig *e, const int *setups, int nsetups, const Exp
                 st = checkpoint_load(path, m, NULL);
             }
             TrainStats ts;
-            if (!st) st = train_run(m, NULL, &docs, &to, &ts, NULL);
+            if (!st) st = dp_train_run(m, NULL, &docs, &to, &ts, NULL);
             train_docs_release(&docs);
             if (st) break;
             unit_path(path, sizeof path, o->dir, "ckpt", u->key, u->gen, ".ckpt");

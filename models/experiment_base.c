@@ -194,7 +194,7 @@ int exp_base_prepare(Gpt2 **out, BaseStats *bs, const ExpData *d, const ExpConfi
     progress_start(&prog, "pretrain", total);
     if (!o->progress) prog.enabled = 0;
     TrainStats ts;
-    st = train_run(m, opt, &docs, &to, &ts, &prog);
+    st = dp_train_run(m, opt, &docs, &to, &ts, &prog);
     progress_end(&prog);
     if (st) goto done;
     if ((st = checkpoint_save(path, m, NULL))) goto done;

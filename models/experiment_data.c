@@ -213,7 +213,7 @@ int exp_generate(Gen *g, const ExpArticle *arts, size_t n, const ExpConfig *e, i
     go.top_p = (float)e->top_p;
     go.eot = eot;
     go.seed = seed;
-    int st = gen_blocks_many(g, titles, tl, bodies, bl, n, block, &go, outs, ol, prog);
+    int st = dp_gen_blocks_many(g, titles, tl, bodies, bl, n, block, &go, outs, ol, prog);
     if (!st) {
         for (size_t i = 0; i < n; i++) {
             size_t nt = arts[i].title.n, len = nt + (size_t)ol[i];

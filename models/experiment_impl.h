@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "corpus.h"
+#include "dp.h" /* dp_train_run, dp_gen_blocks_many: data-parallel over MPI ranks */
 #include "experiment.h"
 #include "generate.h"
 #include "lean.h"

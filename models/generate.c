@@ -15,6 +15,7 @@
 #include "err.h"
 #include "kernels.h"
 #include "layers.h"
+#include "par.h"
 #include "rng.h"
 #include "xalloc.h"
 
@@ -40,6 +41,7 @@ struct Gen {
     int pk_bf16;
     size_t pk_layer[4], pk_stride, pk_wte; /* offsets in pk: layer l's qkv, attproj, fc, fcproj
                                             * at l * pk_stride + pk_layer[i]; the LM head */
+    int split;                       /* gen_blocks_many splits its prompts over MPI ranks */
 };
 
 GenOpts gen_opts_default(void)
@@ -457,6 +459,58 @@ int gen_block_starts(int body_len, int block_len, int *starts, int max_blocks)
     return nb;
 }
 
+/* Several ranks: every rank's continuations of its prompt share ([lens][tokens]) go to rank 0,
+ * which stores them at their prompt indices (rank 0's own are in place already). */
+static void gen_collect(int **po, int *pol, size_t nprompt)
+{
+    long lo, hi;
+    par_range((long)nprompt, &lo, &hi);
+    size_t ntok = 0, m = (size_t)(hi - lo);
+    for (long i = lo; i < hi; i++) ntok += (size_t)pol[i];
+    int *buf = xmalloc((m + ntok + 1) * sizeof *buf), *at = buf + m;
+    for (long i = lo; i < hi; i++) {
+        buf[i - lo] = pol[i];
+        if (pol[i]) memcpy(at, po[i], (size_t)pol[i] * sizeof *at);
+        at += pol[i];
+    }
+    void *all;
+    size_t bytes;
+    par_gather(buf, (m + ntok) * sizeof *buf, &all, &bytes);
+    free(buf);
+    const int *p = all;
+    for (int k = 0; k < par_size() && par_is_root(); k++) {
+        long a, b;
+        par_share((long)nprompt, k, par_size(), &a, &b);
+        const int *len = p, *tok = p + (b - a);
+        for (long i = a; i < b; i++) {
+            if (k > 0) {
+                pol[i] = len[i - a];
+                po[i] = xmalloc((size_t)(pol[i] > 0 ? pol[i] : 1) * sizeof **po);
+                if (pol[i]) memcpy(po[i], tok, (size_t)pol[i] * sizeof *tok);
+            }
+            tok += len[i - a];
+        }
+        p = tok;
+    }
+    free(all);
+}
+
+void gen_split_ranks(Gen *g, int on) { g->split = on && par_size() > 1; }
+
+const Gpt2 *gen_model(const Gen *g) { return g->m; }
+
+GenWeights gen_weights(const Gen *g)
+{
+    return g->bmem ? GEN_BF16 : g->pk ? GEN_F32_PACKED : GEN_F32;
+}
+
+void gen_shape(const Gen *g, int *slots, int *max_len, int *rows)
+{
+    *slots = g->S;
+    *max_len = g->maxT;
+    *rows = g->R;
+}
+
 int gen_blocks_many(Gen *g, const int *const *titles, const int *title_lens,
                     const int *const *bodies, const int *body_lens, size_t n, int block_len,
                     const GenOpts *o, int **outs, int *out_lens, Progress *prog)
@@ -481,8 +535,12 @@ int gen_blocks_many(Gen *g, const int *const *titles, const int *title_lens,
             pl[k++] = body_lens[a] - s < block_len ? body_lens[a] - s : block_len;
         }
     }
-    if (prog) prog->total = (long)nprompt;
-    int st = gen_generate(g, pr, pl, nprompt, 0, o, po, pol, prog);
+    long lo = 0, hi = (long)nprompt; /* this rank's prompts: all of them unless split */
+    if (g->split) par_range((long)nprompt, &lo, &hi);
+    if (prog) prog->total = hi - lo;
+    int st = gen_generate(g, pr + lo, pl + lo, (size_t)(hi - lo), (size_t)lo, o, po + lo, pol + lo,
+                          prog);
+    if (!st && g->split) gen_collect(po, pol, nprompt);
     k = 0;
     for (size_t a = 0; a < n; a++) {
         size_t nb = (title_lens[a] > 0) + (size_t)((body_lens[a] + block_len - 1) / block_len);
@@ -492,7 +550,7 @@ int gen_blocks_many(Gen *g, const int *const *titles, const int *title_lens,
         out_lens[a] = total;
         int used = 0;
         for (size_t b = 0; b < nb; b++, k++) {
-            if (!st) memcpy(outs[a] + used, po[k], (size_t)pol[k] * sizeof(int));
+            if (!st && pol[k]) memcpy(outs[a] + used, po[k], (size_t)pol[k] * sizeof(int));
             used += pol[k];
             free(po[k]);
         }

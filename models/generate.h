@@ -71,6 +71,16 @@ int gen_blocks_many(Gen *g, const int *const *titles, const int *title_lens,
                     const int *const *bodies, const int *body_lens, size_t n, int block_len,
                     const GenOpts *o, int **outs, int *out_lens, Progress *prog);
 
+/* 1: gen_blocks_many becomes collective over the MPI ranks (every rank calls it with the same
+ * articles): each rank continues a contiguous share of the block prompts and rank 0 receives all
+ * continuations in order (the other ranks' outs cover their share only). A no-op on one rank.
+ * Used by models/dp. */
+void gen_split_ranks(Gen *g, int on);
+/* The model and the shape gen_alloc was given; the weight format gen_set_weights set. */
+const Gpt2 *gen_model(const Gen *g);
+void gen_shape(const Gen *g, int *slots, int *max_len, int *rows);
+GenWeights gen_weights(const Gen *g);
+
 /* Block boundaries of the protocol: writes the starts of the body blocks into starts (at most
  * max_blocks) and returns their number: ceil(body_len / block_len). */
 int gen_block_starts(int body_len, int block_len, int *starts, int max_blocks);

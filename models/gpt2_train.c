@@ -4,6 +4,7 @@
 
 #include <math.h>
 
+#include "dp.h"
 #include "err.h"
 #include "kernels.h"
 
@@ -78,16 +79,9 @@ int gpt2_train_step(Gpt2 *m, AdamW *opt, const Gpt2TrainConfig *tc, const int *t
     size_t BT = (size_t)B * T, K = (size_t)tc->grad_accum;
     for (size_t i = 0; i < K * BT; i++) st.tokens += targets[i] >= 0;
     gpt2_zero_grad(m);
-    double loss_sum = 0.0;
-    for (size_t k = 0; k < K; k++) {
-        float loss;
-        rc = gpt2_forward(m, tokens + k * BT, targets + k * BT, B, T, &loss);
-        if (rc) return rc;
-        if (m->num_targets == 0) continue;
-        loss_sum += (double)loss * m->num_targets;
-        rc = gpt2_backward(m, (float)m->num_targets / (float)st.tokens);
-        if (rc) return rc;
-    }
+    double loss_sum = 0.0; /* the micro-batches (this rank's share of them under models/dp) */
+    rc = dp_accumulate(m, tokens, targets, B, T, (int)K, st.tokens, &loss_sum);
+    if (rc) return rc;
     st.loss = st.tokens ? (float)(loss_sum / st.tokens) : NAN;
     st.grad_norm = (float)gpt2_grad_norm(m);
     st.lr = gpt2_train_lr(tc, opt->t);

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(gcc make pkg-config libgsl-dev check libsubunit-dev libinih-dev libcjson-dev libpcre2-dev
       zlib1g-dev gnuplot-nox libopenblas-dev libedit-dev tmux wamerican clang libclang-rt-14-dev
-      valgrind)
+      valgrind openmpi-bin libopenmpi-dev)
 # npm may come from outside Debian (e.g. NodeSource); only ask for Debian's when none is on PATH.
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 

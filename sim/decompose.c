@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "paths.h"
+#include "par.h"
 #include "plot.h"
 #include "xalloc.h"
 
@@ -246,6 +247,7 @@ int decompose_run(const DecomposeOpts *o, DecomposeResult *res)
         c->finite = (i >> 2) & 1;
         st = dec_cell(&specs[i], dc.z, res->generations, c, o->progress);
     }
+    if (!par_is_root()) goto done; /* several MPI ranks: rank 0 writes */
     if (!st) st = dec_write(o, specs, res);
     if (!st && o->plot) {
         char data[4096], fig[4096], file[64], ttl[512];

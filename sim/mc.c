@@ -11,6 +11,7 @@
 #endif
 
 #include "err.h"
+#include "par.h"
 #include "progress.h"
 #include "xalloc.h"
 
@@ -144,6 +145,44 @@ MC_OMP(omp for schedule(dynamic, 1))
     }
 }
 
+/* Rank k's share of the replicates: whole chunks [*c0, *c1) (par_share of the chunks, so a
+ * chunk's number means the same replicates on any rank count), replicates [*lo, *hi). */
+static void mc_share(long R, int k, long *c0, long *c1, long *lo, long *hi)
+{
+    par_share((R + MC_CHUNK - 1) / MC_CHUNK, k, par_size(), c0, c1);
+    *lo = *c0 * MC_CHUNK < R ? *c0 * MC_CHUNK : R;
+    *hi = *c1 * MC_CHUNK < R ? *c1 * MC_CHUNK : R;
+}
+
+/* Several ranks: every rank's series ([G M][its replicates]) and pretrained fits go to rank 0,
+ * which interleaves them into res (replicate order), and the whole result is broadcast so that
+ * every rank holds what one process would. Frees traj and theta. */
+static void mc_collect(McResult *res, double *traj, double *theta, long lo, long hi, int np)
+{
+    long R = res->replicates, Rl = hi - lo;
+    size_t GM = (size_t)res->generations * (size_t)res->nmetric, n;
+    void *all;
+    par_gather(traj, GM * (size_t)Rl * sizeof *traj, &all, &n);
+    if (par_is_root()) {
+        const double *src = all;
+        for (int k = 0; k < par_size(); k++) { /* rank k's block: [GM][its share] */
+            long ca, cb, a, b;
+            mc_share(R, k, &ca, &cb, &a, &b);
+            long m = b - a;
+            for (size_t i = 0; i < GM; i++, src += m)
+                memcpy(res->traj + i * (size_t)R + (size_t)a, src, (size_t)m * sizeof *src);
+        }
+    }
+    free(all);
+    par_gather(theta, (size_t)Rl * (size_t)np * sizeof *theta, &all, &n);
+    if (par_is_root()) memcpy(res->theta_pre, all, n);
+    free(all);
+    par_bcast(res->traj, GM * (size_t)R * sizeof *res->traj);
+    par_bcast(res->theta_pre, (size_t)R * (size_t)np * sizeof *res->theta_pre);
+    free(traj);
+    free(theta);
+}
+
 int mc_run(const SimSpec *s, McResult *res, const char *label)
 {
     return mc_run_hooked(s, res, label, NULL);
@@ -159,19 +198,29 @@ int mc_run_hooked(const SimSpec *s, McResult *res, const char *label, const McHo
     res->replicates = R;
     res->traj = xcalloc((size_t)R * (size_t)G * (size_t)M, sizeof *res->traj);
     res->theta_pre = xcalloc((size_t)R * (size_t)np, sizeof *res->theta_pre);
+    /* this rank's chunks [c0, c1) = replicates [lo, hi) (all of them in one process) into its own
+     * series; chunk numbers and replicate numbers stay global (streams, checkpoint hooks) */
+    long c0, c1, lo, hi;
+    mc_share(R, par_rank(), &c0, &c1, &lo, &hi);
+    long Rl = hi - lo;
+    size_t GM = (size_t)G * (size_t)M;
+    int alone = par_size() == 1;
+    double *traj = alone ? res->traj : xcalloc(GM * (size_t)(Rl ? Rl : 1), sizeof *traj);
+    double *thp = alone ? res->theta_pre : xcalloc((size_t)(Rl ? Rl : 1) * (size_t)np,
+                                                   sizeof *thp);
     Progress prog;
-    progress_start(&prog, label ? label : "", R);
+    progress_start(&prog, label ? label : "", Rl);
     if (!label) prog.enabled = 0;
     long done = 0;
     int status = ERR_OK; /* the first failed checkpoint save; later chunks are skipped */
     /* replicates go to threads in chunks of MC_CHUNK; a chunk's rows are transposed into the
      * [generation][metric][replicate] series at once, so each series gets MC_CHUNK contiguous
      * values per visit (few TLB and cache misses) */
-    long nchunk = (R + MC_CHUNK - 1) / MC_CHUNK;
-    size_t GM = (size_t)G * (size_t)M;
+    long nchunk = c1 - c0;
     int nth = 1; /* no more threads than chunks: idle OpenMP threads spin and cost CPU */
 #ifdef _OPENMP
     nth = omp_get_max_threads() < nchunk ? omp_get_max_threads() : (int)nchunk;
+    if (nth < 1) nth = 1;
 #endif
     (void)nth;
 MC_OMP(omp parallel num_threads(nth))
@@ -181,17 +230,18 @@ MC_OMP(omp parallel num_threads(nth))
         double *buf = xcalloc(GM * MC_CHUNK, sizeof *buf);
 MC_OMP(omp for schedule(dynamic, 1))
         for (long c = 0; c < nchunk; c++) {
-            long r0 = c * MC_CHUNK, r1 = r0 + MC_CHUNK < R ? r0 + MC_CHUNK : R;
+            long r0 = c * MC_CHUNK, r1 = r0 + MC_CHUNK < Rl ? r0 + MC_CHUNK : Rl; /* local */
             int failed;
 MC_OMP(omp atomic read)
             failed = status;
             if (failed) continue;
-            double *theta = res->theta_pre + (size_t)r0 * (size_t)np;
-            if (!hooks || !hooks->load(hooks->ctx, c, r0, r1 - r0, buf, theta)) {
-                for (long r = r0; r < r1; r++)
-                    loop_run(s, r, &w, buf + (size_t)(r - r0) * GM,
-                             res->theta_pre + (size_t)r * (size_t)np);
-                int sst = hooks ? hooks->save(hooks->ctx, c, r0, r1 - r0, buf, theta) : ERR_OK;
+            double *theta = thp + (size_t)r0 * (size_t)np;
+            if (!hooks || !hooks->load(hooks->ctx, c0 + c, lo + r0, r1 - r0, buf, theta)) {
+                for (long r = r0; r < r1; r++) /* replicate lo + r keeps its own stream */
+                    loop_run(s, lo + r, &w, buf + (size_t)(r - r0) * GM,
+                             thp + (size_t)r * (size_t)np);
+                int sst = hooks ? hooks->save(hooks->ctx, c0 + c, lo + r0, r1 - r0, buf, theta)
+                                : ERR_OK;
                 if (sst) {
 MC_OMP(omp critical(mc_status))
                     if (!status) status = sst;
@@ -200,7 +250,7 @@ MC_OMP(omp critical(mc_status))
             }
             for (size_t i = 0; i < GM; i++)
                 for (long r = r0; r < r1; r++)
-                    res->traj[i * (size_t)R + (size_t)r] = buf[(size_t)(r - r0) * GM + i];
+                    traj[i * (size_t)Rl + (size_t)r] = buf[(size_t)(r - r0) * GM + i];
 #ifdef _OPENMP
             if (omp_get_thread_num() == 0)
 #endif
@@ -217,7 +267,11 @@ MC_OMP(omp atomic update)
         loop_work_release(&w);
     }
     progress_end(&prog);
-    if (status) return status;
+    if (status) { /* on several ranks the caller ends the job */
+        if (!alone) free(traj), free(thp);
+        return status;
+    }
+    if (!alone) mc_collect(res, traj, thp, lo, hi, np);
     mc_aggregate(res);
     return ERR_OK;
 }

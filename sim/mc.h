@@ -1,6 +1,7 @@
-/* mc: the Monte Carlo engine. R replicates in parallel (OpenMP), each on its own PCG stream from
- * (seed, replicate), aggregated per generation in replicate order: output is byte-identical for
- * any thread count. */
+/* mc: the Monte Carlo engine. R replicates in parallel (OpenMP threads, and MPI ranks when several
+ * run: each rank a contiguous share, collected in replicate order), each on its own PCG stream
+ * from (seed, replicate), aggregated per generation in replicate order: output is byte-identical
+ * for any thread or rank count. */
 #ifndef BIASAMP_MC_H
 #define BIASAMP_MC_H
 
@@ -20,7 +21,8 @@ typedef struct McResult {
 } McResult;
 
 /* Runs s->replicates replicates (s->n > 0) and aggregates them. Shows progress when `label` is
- * not NULL. Release with mc_result_release. */
+ * not NULL. Collective on several ranks (every rank calls it with the same spec and gets the
+ * whole result). Release with mc_result_release. */
 int mc_run(const SimSpec *s, McResult *res, const char *label);
 
 /* Checkpoint hooks for a resumable run (sim/mcstate). Replicates run in chunks of MC_CHUNK; for

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "par.h"
 #include "paths.h"
 #include "plot.h"
 #include "theory.h"
@@ -340,12 +341,14 @@ int sim_run(const SimSpec *s, const SimRunOpts *o, SimOutput *out)
     if (out->sampled) {
         if ((st = mc_run_hooked(s, &out->mc, o->progress ? "replicates" : NULL, o->hooks)))
             goto done;
+        if (!par_is_root()) goto done; /* several MPI ranks: rank 0 writes */
         if ((st = sim_write_generations(s, o, "generations.csv", &out->mc, NULL, n_text)))
             goto done;
         if ((st = sim_write_generations(s, o, "population.csv", &popmc, out->closed, "inf")))
             goto done;
         if (o->trajectories && (st = sim_write_trajectories(s, o, &out->mc, n_text))) goto done;
     } else {
+        if (!par_is_root()) goto done;
         if ((st = sim_write_generations(s, o, "generations.csv", &popmc, out->closed, "inf")))
             goto done;
     }

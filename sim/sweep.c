@@ -18,6 +18,7 @@
 
 #include "conditions.h"
 #include "err.h"
+#include "par.h"
 #include "paths.h"
 #include "progress.h"
 #include "sweep_internal.h"
@@ -557,6 +558,28 @@ static int sweep_grid(const SweepOpts *o, SweepGrid *g, SimSpec *s0, int *format
     return ERR_OK;
 }
 
+/* The rows of nb consecutive n = inf points (never nested: no Monte Carlo inside) in parallel
+ * over threads, and over MPI ranks when several run (each a contiguous share; rank 0 collects
+ * the rows in point order). */
+static void sweep_batch_rows(const SweepGrid *g, const SimSpec *batch, int nb, long p, double z,
+                             int nth, double *rows)
+{
+    long lo, hi;
+    par_range(nb, &lo, &hi);
+    int n = (int)(hi - lo);
+    size_t nc = (size_t)g->ncol;
+    (void)nth;
+SWEEP_OMP(omp parallel for schedule(dynamic, 1) num_threads(nth < n ? nth : (n > 0 ? n : 1)))
+    for (int i = (int)lo; i < (int)hi; i++)
+        sweep_point_row(g, &batch[i], p + i, z, rows + (size_t)i * nc);
+    if (par_size() == 1) return;
+    void *all;
+    size_t bytes;
+    par_gather(rows + (size_t)lo * nc, (size_t)n * nc * sizeof *rows, &all, &bytes);
+    if (par_is_root()) memcpy(rows, all, bytes);
+    free(all);
+}
+
 int sweep_run(const SweepOpts *o, SweepResult *res)
 {
     memset(res, 0, sizeof *res);
@@ -582,20 +605,27 @@ int sweep_run(const SweepOpts *o, SweepResult *res)
         sweep_original_command(stat(part, &sb) == 0 ? part : path, ri.cmdline, sizeof ri.cmdline);
         o2.run = &ri;
     }
-    if (o->resume && stat(part, &sb) != 0 && stat(path, &sb) == 0) {
-        res->already_done = 1; /* a finished sweep: redraw only */
-    } else {
-        if (!o->resume && stat(path, &sb) == 0) {
+    /* several MPI ranks: rank 0 owns the files and tells the others where to start */
+    long sync[2] = {0, 0}; /* already done, rows done */
+    if (par_is_root()) {
+        if (o->resume && stat(part, &sb) != 0 && stat(path, &sb) == 0) {
+            sync[0] = 1; /* a finished sweep: redraw only */
+        } else if (!o->resume && stat(path, &sb) == 0) {
             st = err_set(ERR_INVAL, "'%s' exists: choose another -o folder", path);
             goto done;
+        } else if ((st = sweep_open(part, header, o->resume, &fd, &sync[1]))) {
+            goto done;
         }
-        long done;
-        if ((st = sweep_open(part, header, o->resume, &fd, &done))) goto done;
+    }
+    par_bcast(sync, sizeof sync);
+    res->already_done = (int)sync[0];
+    if (!res->already_done) {
         int nth = 1;
 #ifdef _OPENMP
         nth = omp_get_max_threads();
 #endif
-        int B = 4 * nth; /* n = inf points per parallel batch */
+        int B = 4 * nth * par_size(); /* n = inf points per parallel batch (over all ranks) */
+        par_bcast(&B, sizeof B);
         size_t linecap = 32 * (size_t)g.ncol + 16;
         batch = xcalloc((size_t)B, sizeof *batch);
         rows = xcalloc((size_t)B * (size_t)g.ncol, sizeof *rows);
@@ -603,7 +633,7 @@ int sweep_run(const SweepOpts *o, SweepResult *res)
         Progress prog;
         progress_start(&prog, "grid points", g.points);
         if (!o->progress) prog.enabled = 0;
-        for (long p = done; p < g.points && !st;) {
+        for (long p = sync[1]; p < g.points && !st;) {
             int nb = 0;
             /* a batch: consecutive n = inf points (parallel), or one Monte Carlo point */
             while (nb < B && p + nb < g.points) {
@@ -617,30 +647,28 @@ int sweep_run(const SweepOpts *o, SweepResult *res)
                 sweep_point_row(&g, &batch[0], p, o->z, rows); /* replicates in parallel */
                 nb = 1;
             } else {
-                /* never nested: no Monte Carlo inside */
-SWEEP_OMP(omp parallel for schedule(dynamic, 1) num_threads(nth < nb ? nth : nb))
-                for (int i = 0; i < nb; i++)
-                    sweep_point_row(&g, &batch[i], p + i, o->z, rows + (size_t)i * (size_t)g.ncol);
+                sweep_batch_rows(&g, batch, nb, p, o->z, nth, rows);
             }
-            for (int i = 0; i < nb && !st; i++) { /* whole rows, in order */
+            for (int i = 0; i < nb && !st && par_is_root(); i++) { /* whole rows, in order */
                 sweep_fmt(line, linecap, rows + (size_t)i * (size_t)g.ncol, g.ncol);
                 st = sweep_write_all(fd, line, strlen(line), part);
             }
-            if (!st && fsync(fd))
+            if (!st && par_is_root() && fsync(fd))
                 st = err_set(ERR_IO, "cannot sync '%s': %s", part, strerror(errno));
             p += nb;
             res->computed += nb;
             progress_update(&prog, p);
         }
         progress_end(&prog);
-        if (close(fd) && !st) st = err_set(ERR_IO, "cannot close '%s'", part);
+        if (fd >= 0 && close(fd) && !st) st = err_set(ERR_IO, "cannot close '%s'", part);
         fd = -1;
         if (st) goto done;
-        if (rename(part, path)) {
+        if (par_is_root() && rename(part, path)) {
             st = err_set(ERR_IO, "cannot rename '%s': %s", part, strerror(errno));
             goto done;
         }
     }
+    if (!par_is_root()) goto done; /* boundaries and the figure: rank 0 */
     st = sweep_finish(&o2, &g, s0, path, format, title, res);
 done:
     if (fd >= 0) close(fd);

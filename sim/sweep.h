@@ -11,7 +11,9 @@
  * killed sweep continues with --resume from the first missing point (a torn last line is cut),
  * and the finished file is byte-identical to an uninterrupted run's. Parallelism never nests:
  * n = inf points run in parallel over points (OpenMP), Monte Carlo points one after the other
- * with the replicates in parallel. */
+ * with the replicates in parallel. On several MPI ranks the same holds across ranks (n = inf
+ * points and replicates split, collected in order), every rank calls sweep_run and rank 0 alone
+ * reads and writes the files, so the tables are byte-identical to one process's. */
 #ifndef BIASAMP_SWEEP_H
 #define BIASAMP_SWEEP_H
 
