@@ -48,29 +48,8 @@ static inline void gemm_ukernel(int kc, const float *restrict a, const float *re
 
 static inline int gemm_min(int a, int b) { return a < b ? a : b; }
 
-/* 8 rows x 8 columns (src row stride ps) -> dst[k*ds + r]: column k of src becomes 8 contiguous
- * floats. Loads 128-bit halves so that one in-lane 4x4 transpose per half finishes the job. */
-static inline void gemm_transpose8x8(const float *src, ptrdiff_t ps, float *dst, ptrdiff_t ds)
-{
-    for (int h = 0; h < 8; h += 4) { /* columns h..h+3 */
-        __m256 r0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 0 * ps + h)),
-                                         _mm_loadu_ps(src + 4 * ps + h), 1);
-        __m256 r1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 1 * ps + h)),
-                                         _mm_loadu_ps(src + 5 * ps + h), 1);
-        __m256 r2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 2 * ps + h)),
-                                         _mm_loadu_ps(src + 6 * ps + h), 1);
-        __m256 r3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + 3 * ps + h)),
-                                         _mm_loadu_ps(src + 7 * ps + h), 1);
-        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-        __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-        _mm256_storeu_ps(dst + (h + 0) * ds, _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)));
-        _mm256_storeu_ps(dst + (h + 1) * ds, _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)));
-        _mm256_storeu_ps(dst + (h + 2) * ds, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)));
-        _mm256_storeu_ps(dst + (h + 3) * ds, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)));
-    }
-}
-
-/* 8 rows x 8 columns of src (row stride ps) -> t[k] = column k (8 floats), in registers. */
+/* 8 rows x 8 columns of src (row stride ps) -> t[k] = column k (8 floats), in registers. Loads
+ * 128-bit halves so that one in-lane 4x4 transpose per half finishes the job. */
 static inline __attribute__((always_inline)) void gemm_transpose8x8_reg(const float *src,
                                                                        ptrdiff_t ps, __m256 t[8])
 {
@@ -90,6 +69,15 @@ static inline __attribute__((always_inline)) void gemm_transpose8x8_reg(const fl
         t[h + 2] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
         t[h + 3] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
     }
+}
+
+/* 8 rows x 8 columns (src row stride ps) -> dst[k*ds + r]: column k of src becomes 8 contiguous
+ * floats. */
+static inline void gemm_transpose8x8(const float *src, ptrdiff_t ps, float *dst, ptrdiff_t ds)
+{
+    __m256 t[8];
+    gemm_transpose8x8_reg(src, ps, t);
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(dst + k * ds, t[k]);
 }
 
 /* 4 rows x 4 columns -> dst[k*ds + r] (SSE in-register transpose). */
