@@ -221,7 +221,7 @@ static void gen_attention(Gen *g, int l, int nrows)
 {
     int C = g->C, NH = g->NH, hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
-    KERNELS_OMP(parallel for schedule(dynamic, 1) if (nrows > 1))
+    KERNELS_OMP(parallel for schedule(dynamic, 1))
     for (int rh = 0; rh < nrows * NH; rh++) {
         int r = rh / NH, h = rh % NH, s = g->row_slot[r], pos = g->row_pos[r];
 #ifdef _OPENMP
