@@ -194,7 +194,7 @@ static float *cache_at(const Gen *g, float *base, int l, int s, int t)
 /* q · k over n values in 16 interleaved partial sums, added pairwise: independent chains that the
  * compiler turns into vector FMAs/adds (a single running sum is one long dependency chain, and
  * this loop is most of the attention time at long contexts). The order depends on n alone. */
-static float gen_dot(const float *q, const float *k, int n)
+static inline float gen_dot(const float *q, const float *k, int n)
 {
     enum { P = 16 };
     float acc[P] = {0};
@@ -210,13 +210,37 @@ static float gen_dot(const float *q, const float *k, int n)
 }
 
 /* y += w v over n values (vectorised; each y[i] is its own sum, so the order is fixed). */
-static void gen_axpy(float *restrict y, float w, const float *restrict v, int n)
+static inline void gen_axpy(float *restrict y, float w, const float *restrict v, int n)
 {
     KERNELS_OMP(simd)
     for (int i = 0; i < n; i++) y[i] += w * v[i];
 }
 
 /* Causal attention of each row against its slot's cache (positions 0 .. row_pos). */
+/* One head of one row: y (hs) = softmax(scale q·k_t) weighted sum of v_t over t < npos, keys and
+ * values at kc + t stride, vc + t stride; a (npos) is scratch. Compiled twice (AVX2 and the
+ * baseline), picked at load time: the same operations in the same order (no contraction:
+ * -ffp-contract=off), so both give the same bits; AVX2 is twice as wide. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void gen_head(float *y, float *a, const float *q, const float *kc, const float *vc,
+                     size_t stride, int npos, int hs, float scale)
+{
+    float mx = -INFINITY;
+    for (int t = 0; t < npos; t++) {
+        a[t] = gen_dot(q, kc + (size_t)t * stride, hs) * scale;
+        if (a[t] > mx) mx = a[t];
+    }
+    float sum = 0;
+    for (int t = 0; t < npos; t++) {
+        a[t] = expf(a[t] - mx);
+        sum += a[t];
+    }
+    for (int i = 0; i < hs; i++) y[i] = 0;
+    for (int t = 0; t < npos; t++) gen_axpy(y, a[t] / sum, vc + (size_t)t * stride, hs);
+}
+
 static void gen_attention(Gen *g, int l, int nrows)
 {
     int C = g->C, NH = g->NH, hs = C / NH;
@@ -229,22 +253,9 @@ static void gen_attention(Gen *g, int l, int nrows)
 #else
         float *a = g->att;
 #endif
-        const float *q = g->qkv + (size_t)r * 3 * C + (size_t)h * hs;
-        float mx = -INFINITY;
-        for (int t = 0; t <= pos; t++) {
-            const float *k = cache_at(g, g->kc, l, s, t) + (size_t)h * hs;
-            a[t] = gen_dot(q, k, hs) * scale;
-            if (a[t] > mx) mx = a[t];
-        }
-        float sum = 0;
-        for (int t = 0; t <= pos; t++) {
-            a[t] = expf(a[t] - mx);
-            sum += a[t];
-        }
-        float *y = g->atty + (size_t)r * C + (size_t)h * hs;
-        for (int i = 0; i < hs; i++) y[i] = 0;
-        for (int t = 0; t <= pos; t++)
-            gen_axpy(y, a[t] / sum, cache_at(g, g->vc, l, s, t) + (size_t)h * hs, hs);
+        gen_head(g->atty + (size_t)r * C + (size_t)h * hs, a,
+                 g->qkv + (size_t)r * 3 * C + (size_t)h * hs, cache_at(g, g->kc, l, s, 0) + (size_t)h * hs,
+                 cache_at(g, g->vc, l, s, 0) + (size_t)h * hs, (size_t)C, pos + 1, hs, scale);
     }
 }
 
