@@ -227,6 +227,19 @@ static void gemm_block(const Gemm *g, int m0, int m1, int n0, int n1, int kb, fl
     }
 }
 
+/* The calling thread's contiguous share [u0, u1) of `units` work units inside a parallel region
+ * (the whole range outside one): fixed by the thread count alone. */
+static inline void gemm_share(int units, int *u0, int *u1)
+{
+    int nth = 1, tid = 0;
+#ifdef _OPENMP
+    nth = omp_get_num_threads();
+    tid = omp_get_thread_num();
+#endif
+    *u0 = (int)((long long)units * tid / nth);
+    *u1 = (int)((long long)units * (tid + 1) / nth);
+}
+
 /* Splits the larger of M, N into whole MR or NR units, one contiguous range per thread, each
  * thread packing what its range needs: one parallel region and no barrier inside, which matters
  * on a shared machine (a team that waits at barriers stalls whenever one thread loses its core;
@@ -244,13 +257,8 @@ static void gemm_run(const Gemm *g)
     int units = split_n ? (g->N + GEMM_NR - 1) / GEMM_NR : (g->M + GEMM_MR - 1) / GEMM_MR;
     KERNELS_OMP(parallel)
     {
-        int nth = 1, tid = 0;
-#ifdef _OPENMP
-        nth = omp_get_num_threads();
-        tid = omp_get_thread_num();
-#endif
-        int u0 = (int)((long long)units * tid / nth);
-        int u1 = (int)((long long)units * (tid + 1) / nth);
+        int u0, u1;
+        gemm_share(units, &u0, &u1);
         if (u0 < u1) {
             float *Ap = kernels_scratch((size_t)GEMM_MC * kb + (size_t)kb * GEMM_NC);
             float *Bp = Ap + (size_t)GEMM_MC * kb;
@@ -291,24 +299,58 @@ static void gemm_dbias(float *dbias, const float *dout, int BT, int OC)
 }
 
 /* The few-row forward product (decoding: one new token per sequence): out (M, N) = inp (M, K) ·
- * w (N, K)ᵀ [+ bias] for M <= GEMV_MAX_M, reading each weight row once and packing nothing (the
- * packed driver would copy the whole weight matrix per call). Groups of 8 weight rows are
- * transposed 8 x 8 in registers so that 8 outputs share one FMA per k. Bitwise equal to gemm_run
- * on the same operands: every element is summed from zero in increasing k by single FMAs within
- * each K block of gemm_kblock(), the first block's sum plus the bias is the start, and each later
- * block's sum is added to it — exactly the micro-kernel's SET_BIAS / ACC sequence (tested in
+ * W (N, K)ᵀ [+ bias] for M <= GEMV_MAX_M, reading each weight once. Outputs go in groups of 8
+ * weight rows, 8 outputs sharing one FMA per k. Three weight layouts (GEMV_ROWS etc. below): W as
+ * given (row-major: each group is transposed 8 x 8 in registers, nothing is packed — the packed
+ * driver would copy the whole matrix per call), or W packed by kernels_pack / kernels_bf16_pack
+ * (8 rows per group, k-major: a group's 8 weights at one k are 32 or 16 contiguous bytes, no
+ * transposes; bfloat16 widened exactly to float). Bitwise equal to gemm_run on the same operands:
+ * every element is summed from zero in increasing k by single FMAs within each K block of
+ * gemm_kblock(), the first block's sum plus the bias is the start, and each later block's sum is
+ * added to it — exactly the micro-kernel's SET_BIAS / ACC sequence (tested in
  * tests/check_kernels.c), so batched and one-by-one decoding give identical tokens. */
 #define GEMV_MAX_M KERNELS_BF16_MAX_ROWS /* 4 */
 #ifndef GEMV_PREFETCH
 #define GEMV_PREFETCH 64 /* floats: 256 bytes ahead, best of 32..1024 measured */
 #endif
+enum { GEMV_ROWS = 0, GEMV_PACKED = 1, GEMV_PACKED_BF16 = 2 };
 
-/* NG groups of 8 consecutive weight rows (o0 + [0, 8 NG)), all rows valid, for MM rows of inp;
- * MM and NG are compile-time constants after inlining. */
+/* End of K block pc for the 8 outputs o + [0, 8) of one row: tot = acc (+ bias) for the first
+ * block, tot += acc after; bias lanes past N are zero. */
+static inline __attribute__((always_inline)) __m256 gemv_fold(__m256 tot, __m256 acc, int pc,
+                                                             const float *bias, int o, int N)
+{
+    if (pc > 0) return _mm256_add_ps(tot, acc);
+    if (!bias) return acc;
+    if (o + 8 <= N) return _mm256_add_ps(acc, _mm256_loadu_ps(bias + o));
+    float b[8] = {0}; /* the last, partial group (packed layouts) */
+    for (int r = 0; o + r < N; r++) b[r] = bias[o + r];
+    return _mm256_add_ps(acc, _mm256_loadu_ps(b));
+}
+
+/* The weights of outputs 8 g + [0, 8) at one k from a packed layout. */
+static inline __attribute__((always_inline)) __m256 gemv_packed_load(const void *w, int K, int g,
+                                                                    int k, const int L)
+{
+    size_t at = ((size_t)g * K + k) * 8;
+    if (L == GEMV_PACKED_BF16) {
+        const uint16_t *src = (const uint16_t *)w + at;
+        if ((k & 3) == 0) _mm_prefetch((const char *)(src + 256), _MM_HINT_T0);
+        return _mm256_castsi256_ps(_mm256_slli_epi32(
+            _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)src)), 16));
+    }
+    const float *src = (const float *)w + at;
+    if ((k & 1) == 0) _mm_prefetch((const char *)(src + 128), _MM_HINT_T0);
+    return _mm256_loadu_ps(src);
+}
+
+/* NG groups of outputs, g0 + [0, NG), for MM rows of inp, in layout L (GEMV_ROWS: every row of
+ * the groups exists). MM, NG and L are compile-time constants after inlining. */
 static inline __attribute__((always_inline)) void gemv_groups(float *out, const float *inp,
-                                                              const float *w, const float *bias,
-                                                              int K, int N, int kb, int o0,
-                                                              const int MM, const int NG)
+                                                              const void *w, const float *bias,
+                                                              int K, int N, int kb, int g0,
+                                                              const int MM, const int NG,
+                                                              const int L)
 {
     __m256 tot[4][GEMV_MAX_M], acc[4][GEMV_MAX_M];
 #pragma GCC unroll 4
@@ -316,90 +358,104 @@ static inline __attribute__((always_inline)) void gemv_groups(float *out, const 
 #pragma GCC unroll 4
         for (int m = 0; m < MM; m++) tot[gi][m] = _mm256_setzero_ps();
     for (int pc = 0; pc < K; pc += kb) {
-        int kc = gemm_min(kb, K - pc), k8 = kc & ~7;
+        int kc = gemm_min(kb, K - pc), k = pc;
 #pragma GCC unroll 4
         for (int gi = 0; gi < NG; gi++)
 #pragma GCC unroll 4
             for (int m = 0; m < MM; m++) acc[gi][m] = _mm256_setzero_ps();
-        for (int k = pc; k < pc + k8; k += 8) {
+        if (L == GEMV_ROWS)
+            for (; k + 8 <= pc + kc; k += 8) {
 #pragma GCC unroll 4
-            for (int gi = 0; gi < NG; gi++) {
-                __m256 t[8]; /* t[j] lane r = w[o0 + 8 gi + r][k + j] */
-                const float *src = w + (ptrdiff_t)(o0 + 8 * gi) * K + k;
-                if ((k & 15) == 0) /* the 8 rows' lines 1 KiB ahead (a line per 2 k steps) */
-                    for (int r = 0; r < 8; r++)
-                        _mm_prefetch((const char *)(src + r * K + GEMV_PREFETCH), _MM_HINT_T0);
-                gemm_transpose8x8_reg(src, K, t);
+                for (int gi = 0; gi < NG; gi++) {
+                    __m256 t[8]; /* t[j] lane r = w[8 (g0 + gi) + r][k + j] */
+                    const float *src = (const float *)w + (ptrdiff_t)8 * (g0 + gi) * K + k;
+                    if ((k & 15) == 0) /* the 8 rows' lines ahead (a line per 2 k steps) */
+                        for (int r = 0; r < 8; r++)
+                            _mm_prefetch((const char *)(src + r * K + GEMV_PREFETCH),
+                                         _MM_HINT_T0);
+                    gemm_transpose8x8_reg(src, K, t);
 #pragma GCC unroll 8
-                for (int j = 0; j < 8; j++) {
-                    __m256 tj = t[j];
+                    for (int j = 0; j < 8; j++)
 #pragma GCC unroll 4
-                    for (int m = 0; m < MM; m++)
-                        acc[gi][m] = _mm256_fmadd_ps(
-                            _mm256_broadcast_ss(inp + (ptrdiff_t)m * K + k + j), tj, acc[gi][m]);
+                        for (int m = 0; m < MM; m++)
+                            acc[gi][m] = _mm256_fmadd_ps(
+                                _mm256_broadcast_ss(inp + (ptrdiff_t)m * K + k + j), t[j],
+                                acc[gi][m]);
                 }
             }
-        }
-        for (int k = pc + k8; k < pc + kc; k++) /* K not a multiple of 8: the last block's tail */
+        for (; k < pc + kc; k++) /* packed: every k; rows: K not a multiple of 8, the tail */
+#pragma GCC unroll 4
             for (int gi = 0; gi < NG; gi++) {
-                const float *src = w + (ptrdiff_t)(o0 + 8 * gi) * K + k;
-                __m256 tk = _mm256_setr_ps(src[0], src[K], src[2 * K], src[3 * K], src[4 * K],
-                                           src[5 * K], src[6 * K], src[7 * K]);
+                __m256 wk;
+                if (L == GEMV_ROWS) {
+                    const float *src = (const float *)w + (ptrdiff_t)8 * (g0 + gi) * K + k;
+                    wk = _mm256_setr_ps(src[0], src[K], src[2 * K], src[3 * K], src[4 * K],
+                                        src[5 * K], src[6 * K], src[7 * K]);
+                } else {
+                    wk = gemv_packed_load(w, K, g0 + gi, k, L);
+                }
+#pragma GCC unroll 4
                 for (int m = 0; m < MM; m++)
                     acc[gi][m] = _mm256_fmadd_ps(_mm256_broadcast_ss(inp + (ptrdiff_t)m * K + k),
-                                                 tk, acc[gi][m]);
+                                                 wk, acc[gi][m]);
             }
 #pragma GCC unroll 4
         for (int gi = 0; gi < NG; gi++)
 #pragma GCC unroll 4
-            for (int m = 0; m < MM; m++) {
-                if (pc > 0) tot[gi][m] = _mm256_add_ps(tot[gi][m], acc[gi][m]);
-                else if (bias)
-                    tot[gi][m] = _mm256_add_ps(acc[gi][m], _mm256_loadu_ps(bias + o0 + 8 * gi));
-                else tot[gi][m] = acc[gi][m];
-            }
+            for (int m = 0; m < MM; m++)
+                tot[gi][m] = gemv_fold(tot[gi][m], acc[gi][m], pc, bias, 8 * (g0 + gi), N);
     }
-    for (int gi = 0; gi < NG; gi++)
-        for (int m = 0; m < MM; m++)
-            _mm256_storeu_ps(out + (ptrdiff_t)m * N + o0 + 8 * gi, tot[gi][m]);
+    for (int gi = 0; gi < NG; gi++) {
+        int o = 8 * (g0 + gi);
+        for (int m = 0; m < MM; m++) {
+            float *dst = out + (ptrdiff_t)m * N + o;
+            if (o + 8 <= N) {
+                _mm256_storeu_ps(dst, tot[gi][m]);
+            } else { /* the last, partial group (packed layouts) */
+                float t[8];
+                _mm256_storeu_ps(t, tot[gi][m]);
+                for (int r = 0; o + r < N; r++) dst[r] = t[r];
+            }
+        }
+    }
 }
 
-/* Weight rows [o0, o1) for MM rows of inp: NG groups of 8 at a time while they last, then one. */
+/* Groups [g0, g1) for MM rows of inp: NG groups at a time while they last, then one. */
 static inline __attribute__((always_inline)) void gemv_range(float *out, const float *inp,
-                                                             const float *w, const float *bias,
-                                                             int K, int N, int kb, int o0, int o1,
-                                                             const int MM, const int NG)
+                                                             const void *w, const float *bias,
+                                                             int K, int N, int kb, int g0, int g1,
+                                                             const int MM, const int NG,
+                                                             const int L)
 {
-    int o = o0;
-    for (; o + 8 * NG <= o1; o += 8 * NG) gemv_groups(out, inp, w, bias, K, N, kb, o, MM, NG);
-    for (; o + 8 <= o1; o += 8) gemv_groups(out, inp, w, bias, K, N, kb, o, MM, 1);
+    int g = g0;
+    for (; g + NG <= g1; g += NG) gemv_groups(out, inp, w, bias, K, N, kb, g, MM, NG, L);
+    for (; g < g1; g++) gemv_groups(out, inp, w, bias, K, N, kb, g, MM, 1, L);
 }
 
-static void gemm_gemv(float *out, const float *inp, const float *w, const float *bias, int M,
-                      int K, int N)
+/* The driver: threads own contiguous ranges of groups. Layout GEMV_ROWS covers the whole groups
+ * of 8 rows; the last N % 8 rows are summed one lane at a time (same order) by thread 0. The
+ * packed layouts pad the last group with zero rows. */
+static inline __attribute__((always_inline)) void gemv_run(float *out, const float *inp,
+                                                           const void *w, const float *bias,
+                                                           int M, int K, int N, const int L)
 {
     Gemm shape = {.M = M, .N = N, .K = K};
-    int kb = gemm_kblock(&shape), n8 = N & ~7;
-    int units = n8 / 8; /* whole groups of 8 rows; the last N % 8 rows: thread 0, below */
+    int kb = gemm_kblock(&shape), groups = L == GEMV_ROWS ? N / 8 : (N + 7) / 8;
     KERNELS_OMP(parallel)
     {
-        int nth = 1, tid = 0;
-#ifdef _OPENMP
-        nth = omp_get_num_threads();
-        tid = omp_get_thread_num();
-#endif
-        int o0 = 8 * (int)((long long)units * tid / nth);
-        int o1 = 8 * (int)((long long)units * (tid + 1) / nth);
+        int g0, g1;
+        gemm_share(groups, &g0, &g1);
         switch (M) { /* 3 or 4 independent FMA chains in flight in every case */
-        case 1: gemv_range(out, inp, w, bias, K, N, kb, o0, o1, 1, 4); break;
-        case 2: gemv_range(out, inp, w, bias, K, N, kb, o0, o1, 2, 2); break;
-        case 3: gemv_range(out, inp, w, bias, K, N, kb, o0, o1, 3, 1); break;
-        default: gemv_range(out, inp, w, bias, K, N, kb, o0, o1, 4, 1); break;
+        case 1: gemv_range(out, inp, w, bias, K, N, kb, g0, g1, 1, 4, L); break;
+        case 2: gemv_range(out, inp, w, bias, K, N, kb, g0, g1, 2, 2, L); break;
+        case 3: gemv_range(out, inp, w, bias, K, N, kb, g0, g1, 3, 1, L); break;
+        default: gemv_range(out, inp, w, bias, K, N, kb, g0, g1, 4, 1, L); break;
         }
-        if (tid == 0) /* rows past the last whole group: the same sums, one lane at a time */
-            for (int o = n8; o < N; o++)
+        if (L == GEMV_ROWS && g0 == 0)
+            for (int o = 8 * groups; o < N; o++)
                 for (int m = 0; m < M; m++) {
-                    const float *x = inp + (ptrdiff_t)m * K, *wo = w + (ptrdiff_t)o * K;
+                    const float *x = inp + (ptrdiff_t)m * K;
+                    const float *wo = (const float *)w + (ptrdiff_t)o * K;
                     float t = 0.0f;
                     for (int pc = 0; pc < K; pc += kb) {
                         int kc = gemm_min(kb, K - pc);
@@ -412,127 +468,26 @@ static void gemm_gemv(float *out, const float *inp, const float *w, const float 
     }
 }
 
-/* The few-row product on weights packed by kernels_pack (8 rows per group, k-major), in float
- * (BF = 0) or bfloat16 (BF = 1): the sums of gemv_groups in the same order, a bfloat16 weight
- * widened exactly to float, so the result equals the float path on the same (rounded) weights bit
- * for bit. No transposes: a group's 8 weights at one k are 32 or 16 contiguous bytes. */
-static inline __attribute__((always_inline)) void gemv_packed_groups(
-    float *out, const float *inp, const void *wp, const float *bias, int K, int N, int kb,
-    int g0, const int MM, const int NG, const int BF)
-{
-    __m256 tot[4][GEMV_MAX_M], acc[4][GEMV_MAX_M];
-#pragma GCC unroll 4
-    for (int gi = 0; gi < NG; gi++)
-#pragma GCC unroll 4
-        for (int m = 0; m < MM; m++) tot[gi][m] = _mm256_setzero_ps();
-    for (int pc = 0; pc < K; pc += kb) {
-        int kc = gemm_min(kb, K - pc);
-#pragma GCC unroll 4
-        for (int gi = 0; gi < NG; gi++)
-#pragma GCC unroll 4
-            for (int m = 0; m < MM; m++) acc[gi][m] = _mm256_setzero_ps();
-        for (int k = pc; k < pc + kc; k++) {
-#pragma GCC unroll 4
-            for (int gi = 0; gi < NG; gi++) {
-                size_t at = ((size_t)(g0 + gi) * K + k) * 8;
-                __m256 wk;
-                if (BF) {
-                    const uint16_t *src = (const uint16_t *)wp + at;
-                    if ((k & 3) == 0) _mm_prefetch((const char *)(src + 256), _MM_HINT_T0);
-                    wk = _mm256_castsi256_ps(_mm256_slli_epi32(
-                        _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)src)), 16));
-                } else {
-                    const float *src = (const float *)wp + at;
-                    if ((k & 1) == 0) _mm_prefetch((const char *)(src + 128), _MM_HINT_T0);
-                    wk = _mm256_loadu_ps(src);
-                }
-#pragma GCC unroll 4
-                for (int m = 0; m < MM; m++)
-                    acc[gi][m] = _mm256_fmadd_ps(_mm256_broadcast_ss(inp + (ptrdiff_t)m * K + k),
-                                                 wk, acc[gi][m]);
-            }
-        }
-#pragma GCC unroll 4
-        for (int gi = 0; gi < NG; gi++)
-#pragma GCC unroll 4
-            for (int m = 0; m < MM; m++) {
-                int o = 8 * (g0 + gi);
-                if (pc > 0) tot[gi][m] = _mm256_add_ps(tot[gi][m], acc[gi][m]);
-                else if (bias && o + 8 <= N)
-                    tot[gi][m] = _mm256_add_ps(acc[gi][m], _mm256_loadu_ps(bias + o));
-                else if (bias) { /* the last, partial group: bias lanes past N are zero */
-                    float b[8] = {0};
-                    for (int r = 0; o + r < N; r++) b[r] = bias[o + r];
-                    tot[gi][m] = _mm256_add_ps(acc[gi][m], _mm256_loadu_ps(b));
-                } else tot[gi][m] = acc[gi][m];
-            }
-    }
-    for (int gi = 0; gi < NG; gi++) {
-        int o = 8 * (g0 + gi);
-        for (int m = 0; m < MM; m++) {
-            float *dst = out + (ptrdiff_t)m * N + o;
-            if (o + 8 <= N) {
-                _mm256_storeu_ps(dst, tot[gi][m]);
-            } else {
-                float t[8];
-                _mm256_storeu_ps(t, tot[gi][m]);
-                for (int r = 0; o + r < N; r++) dst[r] = t[r];
-            }
-        }
-    }
-}
-
-static inline __attribute__((always_inline)) void gemv_packed_range(
-    float *out, const float *inp, const void *wp, const float *bias, int K, int N, int kb,
-    int g0, int g1, const int MM, const int NG, const int BF)
-{
-    int g = g0;
-    for (; g + NG <= g1; g += NG) gemv_packed_groups(out, inp, wp, bias, K, N, kb, g, MM, NG, BF);
-    for (; g < g1; g++) gemv_packed_groups(out, inp, wp, bias, K, N, kb, g, MM, 1, BF);
-}
-
-static inline __attribute__((always_inline)) void gemv_packed(float *out, const float *inp,
-                                                              const void *wp, const float *bias,
-                                                              int BT, int C, int OC, const int BF)
-{
-    if (BT < 1 || BT > GEMV_MAX_M || C <= 0 || OC <= 0) return;
-    Gemm shape = {.M = BT, .N = OC, .K = C};
-    int kb = gemm_kblock(&shape), groups = (OC + 7) / 8;
-    KERNELS_OMP(parallel)
-    {
-        int nth = 1, tid = 0;
-#ifdef _OPENMP
-        nth = omp_get_num_threads();
-        tid = omp_get_thread_num();
-#endif
-        int g0 = (int)((long long)groups * tid / nth), g1 = (int)((long long)groups * (tid + 1) / nth);
-        switch (BT) {
-        case 1: gemv_packed_range(out, inp, wp, bias, C, OC, kb, g0, g1, 1, 4, BF); break;
-        case 2: gemv_packed_range(out, inp, wp, bias, C, OC, kb, g0, g1, 2, 2, BF); break;
-        case 3: gemv_packed_range(out, inp, wp, bias, C, OC, kb, g0, g1, 3, 1, BF); break;
-        default: gemv_packed_range(out, inp, wp, bias, C, OC, kb, g0, g1, 4, 1, BF); break;
-        }
-    }
-}
-
 static void GEMM_SUFFIX(matmul_forward_packed)(float *out, const float *inp, const float *wp,
                                                const float *bias, int BT, int C, int OC)
 {
-    gemv_packed(out, inp, wp, bias, BT, C, OC, 0);
+    if (BT >= 1 && BT <= GEMV_MAX_M && C > 0 && OC > 0)
+        gemv_run(out, inp, wp, bias, BT, C, OC, GEMV_PACKED);
 }
 
 static void GEMM_SUFFIX(matmul_forward_bf16)(float *out, const float *inp, const uint16_t *wp,
                                              const float *bias, int BT, int C, int OC)
 {
-    gemv_packed(out, inp, wp, bias, BT, C, OC, 1);
+    if (BT >= 1 && BT <= GEMV_MAX_M && C > 0 && OC > 0)
+        gemv_run(out, inp, wp, bias, BT, C, OC, GEMV_PACKED_BF16);
 }
 
 /* out (BT, OC) = inp (BT, C) · weight (OC, C)ᵀ + bias: A = inp, B(k, n) = weight[n*C + k]. */
 static void GEMM_SUFFIX(matmul_forward)(float *out, const float *inp, const float *weight,
                                         const float *bias, int BT, int C, int OC)
 {
-    if (BT >= 1 && BT <= GEMV_MAX_M && C > 0) {
-        gemm_gemv(out, inp, weight, bias, BT, C, OC);
+    if (BT >= 1 && BT <= GEMV_MAX_M && C > 0 && OC > 0) {
+        gemv_run(out, inp, weight, bias, BT, C, OC, GEMV_ROWS);
         return;
     }
     Gemm g = {.M = BT, .N = OC, .K = C, .A = inp, .rsa = C, .csa = 1, .B = weight, .rsb = 1,
