@@ -79,9 +79,9 @@ static void weight_stream(void)
         w[i] = xcalloc_aligned((size_t)K * N, sizeof(float));
         for (size_t j = 0; j < (size_t)K * N; j++) w[i][j] = (float)((j * 2654435761u) % 1000) * 1e-3f;
         bytes += 4.0 * K * N;
-        wpk[i] = xcalloc_aligned(kernels_bf16_packed_len(K, N), sizeof(uint16_t));
+        wpk[i] = xcalloc_aligned(kernels_packed_len(K, N), sizeof(uint16_t));
         kernels_bf16_pack(wpk[i], w[i], K, N);
-        wpf[i] = xcalloc_aligned(kernels_bf16_packed_len(K, N), sizeof(float));
+        wpf[i] = xcalloc_aligned(kernels_packed_len(K, N), sizeof(float));
         kernels_pack(wpf[i], w[i], K, N);
     }
     for (int k = 0; k < 3072; k++) x[k] = (float)(k % 7) * 0.1f;

@@ -37,8 +37,8 @@ struct Gen {
     Gpt2Params bp;                   /* bfloat16 mode: views into bmem */
     float *bmem;                     /* a copy of the parameters, matmul weights rounded */
     void *pk;                        /* NULL, or the matmul weights packed for few-row products:
-                                      * float (kernels_pack) or bfloat16 (kernels_bf16_pack) */
-    int pk_bf16;
+                                      * float (kernels_pack), or bfloat16 (kernels_bf16_pack)
+                                      * when bmem exists */
     size_t pk_layer[4], pk_stride, pk_wte; /* offsets in pk: layer l's qkv, attproj, fc, fcproj
                                             * at l * pk_stride + pk_layer[i]; the LM head */
     int split;                       /* gen_blocks_many splits its prompts over MPI ranks */
@@ -123,6 +123,20 @@ void gen_free(Gen *g)
     free(g);
 }
 
+/* Packs the (OC, K) matrix wl at offset `at` of g->pk, in float, or in bfloat16 after which wl
+ * (in g's own copy of the parameters) is rounded to the values packed. */
+static void gen_pack(Gen *g, size_t at, float *wl, int K, int OC)
+{
+    if (!g->bmem) {
+        kernels_pack((float *)g->pk + at, wl, K, OC);
+        return;
+    }
+    kernels_bf16_pack((uint16_t *)g->pk + at, wl, K, OC);
+    size_t n = (size_t)OC * (size_t)K;
+    KERNELS_OMP(parallel for schedule(static))
+    for (size_t j = 0; j < n; j++) wl[j] = kernels_bf16_round(wl[j]);
+}
+
 int gen_set_weights(Gen *g, GenWeights w)
 {
     const Gpt2 *m = g->m;
@@ -130,10 +144,8 @@ int gen_set_weights(Gen *g, GenWeights w)
         return err_set(ERR_INVAL, "generate: unknown weight format %d", (int)w);
     if (g->pk || g->bmem) return err_set(ERR_INVAL, "generate: the weight format is already set");
     if (w == GEN_F32) return ERR_OK;
-    int bf = w == GEN_BF16;
-    size_t C = (size_t)g->C, es = bf ? sizeof(uint16_t) : sizeof(float);
-    int Ci = g->C, OCs[4] = {3 * g->C, g->C, 4 * g->C, g->C}, Ks[4] = {Ci, Ci, Ci, 4 * Ci};
-    if (bf) { /* a copy of the parameters whose matmul weights get rounded below */
+    int C = g->C, OCs[4] = {3 * C, C, 4 * C, C}, Ks[4] = {C, C, C, 4 * C};
+    if (w == GEN_BF16) { /* a copy of the parameters whose matmul weights get rounded */
         g->bmem = xcalloc_aligned(m->num_params, sizeof(float));
         memcpy(g->bmem, m->param_memory, m->num_params * sizeof(float));
 #define GEN_VIEW(name, per_layer, rows, cols, decay) \
@@ -147,27 +159,17 @@ int gen_set_weights(Gen *g, GenWeights w)
     size_t off = 0;
     for (int i = 0; i < 4; i++) {
         g->pk_layer[i] = off;
-        off += kernels_bf16_packed_len(Ks[i], OCs[i]);
+        off += kernels_packed_len(Ks[i], OCs[i]);
     }
     g->pk_stride = off;
     g->pk_wte = (size_t)g->L * off;
-    g->pk = xcalloc_aligned(g->pk_wte + kernels_bf16_packed_len(Ci, g->Vp), es);
-    g->pk_bf16 = bf;
-    for (int l = 0; l <= g->L; l++)
-        for (int i = 0; i < (l < g->L ? 4 : 1); i++) { /* l = L: the LM head (wte) */
-            int K = l < g->L ? Ks[i] : Ci, OC = l < g->L ? OCs[i] : g->Vp;
-            size_t n = (size_t)OC * (size_t)K;
-            float *wl = l < g->L ? wts[i] + (size_t)l * n : p->wte;
-            size_t at = l < g->L ? (size_t)l * g->pk_stride + g->pk_layer[i] : g->pk_wte;
-            if (!bf) {
-                kernels_pack((float *)g->pk + at, wl, K, OC);
-                continue;
-            }
-            kernels_bf16_pack((uint16_t *)g->pk + at, wl, K, OC);
-            KERNELS_OMP(parallel for schedule(static))
-            for (size_t j = 0; j < n; j++) wl[j] = kernels_bf16_round(wl[j]);
-        }
-    (void)C;
+    g->pk = xcalloc_aligned(g->pk_wte + kernels_packed_len(C, g->Vp),
+                            g->bmem ? sizeof(uint16_t) : sizeof(float));
+    for (int l = 0; l < g->L; l++)
+        for (int i = 0; i < 4; i++)
+            gen_pack(g, (size_t)l * g->pk_stride + g->pk_layer[i],
+                     wts[i] + (size_t)l * OCs[i] * Ks[i], Ks[i], OCs[i]);
+    gen_pack(g, g->pk_wte, p->wte, C, g->Vp); /* the LM head */
     return ERR_OK;
 }
 
@@ -177,9 +179,9 @@ static void gen_matmul(const Gen *g, float *out, const float *inp, const float *
                        const float *bias, int nrows, int C, int OC)
 {
     const KernelSet *ks = kernels_get();
-    if (g->pk && nrows <= KERNELS_BF16_MAX_ROWS && g->pk_bf16 && ks->matmul_forward_bf16)
+    if (g->pk && nrows <= KERNELS_BF16_MAX_ROWS && g->bmem && ks->matmul_forward_bf16)
         ks->matmul_forward_bf16(out, inp, (const uint16_t *)g->pk + pk_off, bias, nrows, C, OC);
-    else if (g->pk && nrows <= KERNELS_BF16_MAX_ROWS && !g->pk_bf16 && ks->matmul_forward_packed)
+    else if (g->pk && nrows <= KERNELS_BF16_MAX_ROWS && !g->bmem && ks->matmul_forward_packed)
         ks->matmul_forward_packed(out, inp, (const float *)g->pk + pk_off, bias, nrows, C, OC);
     else
         ks->matmul_forward(out, inp, w, bias, nrows, C, OC);

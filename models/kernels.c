@@ -126,7 +126,7 @@ float kernels_bf16_round(float x)
     return y;
 }
 
-size_t kernels_bf16_packed_len(int C, int OC)
+size_t kernels_packed_len(int C, int OC)
 {
     return (size_t)((OC + 7) / 8) * 8 * (size_t)C;
 }

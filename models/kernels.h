@@ -90,7 +90,7 @@ const char *kernels_name(void);
 float kernels_bf16_round(float x); /* x rounded to the nearest bfloat16, as a float */
 /* Values kernels_pack / kernels_bf16_pack write for a (OC, C) matrix: C x OC rounded up to 8
  * rows. */
-size_t kernels_bf16_packed_len(int C, int OC);
+size_t kernels_packed_len(int C, int OC);
 /* Packs w (OC, C) in float, laid out as kernels_bf16_pack below. */
 void kernels_pack(float *dst, const float *w, int C, int OC);
 /* Packs w (OC, C) in groups of 8 rows, k-major inside a group, rows past OC zero:

@@ -367,7 +367,7 @@ START_TEST(test_bf16_round)
     ck_assert(isinf(kernels_bf16_round(INFINITY)) && kernels_bf16_round(-INFINITY) < 0);
     ck_assert(isnan(kernels_bf16_round(NAN)));
     ck_assert(kernels_bf16_round(0x1p-130f) == 0x1p-130f); /* subnormals keep their top bits */
-    ck_assert_uint_eq(kernels_bf16_packed_len(5, 13), 5 * 16);
+    ck_assert_uint_eq(kernels_packed_len(5, 13), 5 * 16);
 }
 END_TEST
 
@@ -389,8 +389,8 @@ START_TEST(test_bf16_forward_bitwise)
         float *inp = rand_buf((size_t)BT * C, 0), *weight = rand_buf(nw, 0);
         float *bias = rand_buf(OC, 0), *full = rand_buf((size_t)BT * OC, 0);
         float *few = rand_buf((size_t)4 * OC, 0), *fewf = rand_buf((size_t)4 * OC, 0);
-        uint16_t *pk = xcalloc(kernels_bf16_packed_len(C, OC), sizeof(uint16_t));
-        float *pf = xcalloc(kernels_bf16_packed_len(C, OC), sizeof(float));
+        uint16_t *pk = xcalloc(kernels_packed_len(C, OC), sizeof(uint16_t));
+        float *pf = xcalloc(kernels_packed_len(C, OC), sizeof(float));
         kernels_bf16_pack(pk, weight, C, OC);
         kernels_pack(pf, weight, C, OC);
         for (int use_bias = 0; use_bias < 2; use_bias++) { /* packed float: the weights as given */
