@@ -36,6 +36,12 @@ int cli_load_config(Cfg *c, const char *path, char **overrides, int noverrides);
  * NULL). A missing file is ERR_INVAL (bad input), an unreadable one ERR_IO. */
 int cli_slurp(const char *path, char **buf, size_t *len);
 
+/* ERR_IO (gnuplot not found) when figures are wanted and rank 0 cannot draw them, else ERR_OK:
+ * checked before any work, so a missing gnuplot costs nothing. */
+int cli_check_gnuplot(int plot);
+/* "PREFIX-BASENAME(config)": the label of a results folder. */
+void cli_run_label(char *label, size_t size, const char *prefix, const char *config);
+
 /* A whole decimal integer in [lo, hi] / a whole finite number: 1 and *v set, else 0. */
 int cli_parse_long(const char *s, long lo, long hi, long *v);
 int cli_parse_double(const char *s, double *v);

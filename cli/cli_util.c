@@ -7,6 +7,8 @@
 
 #include "cli.h"
 #include "err.h"
+#include "par.h"
+#include "plot.h"
 #include "xalloc.h"
 
 int cli_slurp(const char *path, char **buf, size_t *len)
@@ -45,4 +47,17 @@ int cli_parse_double(const char *s, double *v)
     errno = 0;
     *v = strtod(s, &end);
     return end != s && !*end && !errno && isfinite(*v);
+}
+
+int cli_check_gnuplot(int plot)
+{
+    if (plot && par_is_root() && !plot_available()) /* rank 0 alone draws */
+        return err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, or use --no-plot)");
+    return ERR_OK;
+}
+
+void cli_run_label(char *label, size_t size, const char *prefix, const char *config)
+{
+    const char *base = strrchr(config, '/');
+    snprintf(label, size, "%s-%s", prefix, base ? base + 1 : config);
 }

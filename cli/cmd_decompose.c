@@ -12,7 +12,6 @@
 #include "err.h"
 #include "par.h"
 #include "paths.h"
-#include "plot.h"
 
 #define DECOMPOSE_MAX_OVERRIDES 64
 
@@ -108,13 +107,9 @@ int cmd_decompose(int argc, char **argv)
     /* validate every cell before anything is written */
     if (!st) st = decompose_specs(config, overrides, noverrides, specs, &dc);
     if (st) goto done;
-    if (plot && par_is_root() && !plot_available()) { /* rank 0 draws */
-        st = err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, or use --no-plot)");
-        goto done;
-    }
+    if ((st = cli_check_gnuplot(plot))) goto done;
     struct stat sb;
-    const char *base = strrchr(config, '/');
-    snprintf(label, sizeof label, "decompose-%s", base ? base + 1 : config);
+    cli_run_label(label, sizeof label, "decompose", config);
     if (par_is_root()) { /* several MPI ranks: only rank 0 touches the results folder */
         created = !(outdir && stat(outdir, &sb) == 0);
         if ((st = paths_results_dir(dir, sizeof dir, label, outdir))) goto done;

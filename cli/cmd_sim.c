@@ -18,7 +18,6 @@
 #include "family.h"
 #include "par.h"
 #include "paths.h"
-#include "plot.h"
 #include "sim.h"
 #include "mcstate.h"
 #include "weights.h"
@@ -158,10 +157,7 @@ int cmd_sim(int argc, char **argv)
     int created = 0, st = cli_load_config(&cfg, config, overrides, noverrides);
     if (!st) st = simcfg_spec(&cfg, &sc, &spec);
     if (st) goto done;
-    if (plot && par_is_root() && !plot_available()) { /* rank 0 draws */
-        st = err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, or use --no-plot)");
-        goto done;
-    }
+    if ((st = cli_check_gnuplot(plot))) goto done;
     if (spec.n > 0) { /* the Monte Carlo run's memory, before any output */
         int threads = 1;
 #ifdef _OPENMP

@@ -13,7 +13,6 @@
 #include "err.h"
 #include "par.h"
 #include "paths.h"
-#include "plot.h"
 #include "sweep.h"
 
 #define SWEEP_MAX_OVERRIDES 64
@@ -105,13 +104,9 @@ int cmd_sweep(int argc, char **argv)
     SweepResult res;
     int created = 0, st = cli_load_config(&cfg, config, overrides, noverrides);
     if (st) goto done;
-    if (plot && par_is_root() && !plot_available()) { /* rank 0 draws */
-        st = err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, or use --no-plot)");
-        goto done;
-    }
+    if ((st = cli_check_gnuplot(plot))) goto done;
     struct stat sb;
-    const char *base = strrchr(config, '/');
-    snprintf(label, sizeof label, "sweep-%s", base ? base + 1 : config);
+    cli_run_label(label, sizeof label, "sweep", config);
     RunInfo ri;
     runinfo_init(&ri, cli_argc, cli_argv);
     if (par_is_root()) { /* several MPI ranks: only rank 0 touches the results folder */

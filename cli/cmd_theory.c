@@ -14,7 +14,6 @@
 #include "csvlog.h"
 #include "err.h"
 #include "paths.h"
-#include "plot.h"
 #include "simcfg.h"
 #include "theory.h"
 
@@ -234,14 +233,10 @@ int cmd_theory(int argc, char **argv)
     int created = 0, st = cli_load_config(&cfg, config, overrides, noverrides);
     if (!st) st = simcfg_spec(&cfg, &sc, &spec);
     if (st) goto done;
-    if (plot && !plot_available()) {
-        st = err_set(ERR_IO, "gnuplot not found (install gnuplot-nox, or use --no-plot)");
-        goto done;
-    }
+    if ((st = cli_check_gnuplot(plot))) goto done;
     struct stat sb;
     created = !(outdir && stat(outdir, &sb) == 0);
-    const char *base = strrchr(config, '/');
-    snprintf(label, sizeof label, "theory-%s", base ? base + 1 : config);
+    cli_run_label(label, sizeof label, "theory", config);
     if ((st = paths_results_dir(dir, sizeof dir, label, outdir))) goto done;
     if ((st = paths_write_config(dir, &cfg))) goto done;
     RunInfo ri;
