@@ -15,11 +15,8 @@ DATA=${BIASAMP_DATA:-$ROOT/../shared/data}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
 cases=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$ROOT/tests/cli/lib.sh" # counters, ok, bad, expect, grep_in, summary
 PY=$(command -v python3 || true)
 
 # refuse NAME PATTERN OUTPUT -- command...: exit 2, PATTERN (fixed string) in stderr, OUTPUT (a
@@ -274,5 +271,4 @@ if [ -n "$PY" ]; then
 fi
 
 echo "bad inputs: $cases cases"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -18,11 +18,8 @@ DATA=${BIASAMP_DATA:-$ROOT/../shared/data}
 export BIASAMP_DATA=$DATA OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
 ncmd=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$ROOT/tests/cli/lib.sh" # counters, ok, bad, expect, grep_in, summary
 HAVE_ABP=0
 [ -f "$DATA/abp/articles.jsonl.gz" ] && HAVE_ABP=1
 
@@ -108,5 +105,4 @@ else
 fi
 
 echo "determinism: $ncmd commands"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -17,10 +17,7 @@ fi
 export BIASAMP_DATA=$DATA OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$ROOT/tests/cli/lib.sh" # counters, ok, bad, expect, grep_in, summary
 CFG=configs/ci-experiment.ini
 SETUPS="0 1 3 5 6 7"
 G=3
@@ -175,5 +172,4 @@ printf '[experiment]\nsetups = replace frobnicate\n' >"$T/bad.ini"
 "$BIN" experiment "$CFG" -o "$T/e" -q -s data.mix=0.5,0.5,0.5 >/dev/null 2>"$T/err"
 [ $? -eq 2 ] && grep -q "data.mix" "$T/err" && ok || bad "mix not summing to 1"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

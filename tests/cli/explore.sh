@@ -12,20 +12,10 @@ trap 'rm -rf "$T"' EXIT
 export BIASAMP_CACHE="$T/cache"
 export TMPDIR="$T/tmp" # the sessions' temp folders, checked for leftovers at the end
 mkdir -p "$TMPDIR"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$ROOT/tests/cli/lib.sh" # counters, ok, bad, expect, grep_in, summary
 
 # expect CODE DESCRIPTION -- command...: runs the command, checks the exit code; output in $T/out,
 # $T/err.
-expect() {
-    local code=$1 desc=$2
-    shift 3
-    "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    if [ "$rc" -eq "$code" ]; then ok; else bad "$desc: exit $rc, expected $code ($(head -c 300 "$T/err"))"; fi
-}
 # session CODE DESCRIPTION CONFIG... <<< commands: `biasamp explore CONFIG...` reading stdin.
 session() {
     local code=$1 desc=$2
@@ -263,5 +253,4 @@ if [ "$rc" -eq 1 ]; then ok; else bad "SIGTERM: exit $rc, expected 1"; fi
 left=$(ls "$TMPDIR")
 if [ -z "$left" ]; then ok; else bad "temp folders left behind: $left"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -28,10 +28,7 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$ROOT/tests/cli/lib.sh" # counters, ok, bad, expect, grep_in, summary
 
 screen() { tm capture-pane -p -t "$S" -S -200 2>/dev/null; }
 alive() { tm has-session -t "$S" 2>/dev/null; }
@@ -128,5 +125,4 @@ tm send-keys -t "$S" "quit" Enter
 wait_for "EXPLORE_EXIT=0" "quit exits with 0"
 if grep -qF "sim.gamma" "$T/cache/explore_history" 2>/dev/null; then ok; else bad "history file not written"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

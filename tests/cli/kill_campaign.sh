@@ -27,10 +27,7 @@ T=$(mktemp -d)
 trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$T"' EXIT
 # a private copy: a rebuild during the campaign cannot mix two binaries into one comparison
 cp "$BIN" "$T/biasamp" && BIN=$T/biasamp
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$ROOT/tests/cli/lib.sh" # counters, ok, bad, expect, grep_in, summary
 
 CMDS=()
 for c in ${ONLY:-sim sweep experiment}; do
@@ -141,5 +138,4 @@ summary=""
 for c in "${CMDS[@]}"; do summary="$summary $c ${SURV[$c]:-0}/${TRIED[$c]:-0}"; done
 echo "kill campaign (seed $SEED): $TRIALS trials, $survived survived, $crashes crashed;$summary"
 [ "$fail" -gt 0 ] && echo "work folder kept: $T"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -18,10 +18,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$ROOT/tests/cli/lib.sh" # counters, ok, bad, expect, grep_in, summary
 if ! command -v mpirun >/dev/null || ! "$BIN" --version | grep -q "MPI build"; then
     echo "FAIL: needs mpirun and the MPI build (make MPI=1); got $("$BIN" --version)"
     echo "0 passed, 1 failed"
@@ -186,5 +183,4 @@ rc=$?
 [ $rc -eq 1 ] && grep -q "cannot" "$T/pt3/err.txt" && ok ||
     bad "pretrain failing on rank 0: exit $rc, $(head -c 300 "$T/pt3/err.txt")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -8,22 +8,11 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$ROOT/tests/cli/lib.sh" # counters, ok, bad, expect, grep_in, summary
 
 # expect CODE DESCRIPTION -- command...: runs the command, checks the exit code; output in $T/out,
 # $T/err.
-expect() {
-    local code=$1 desc=$2
-    shift 3
-    "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    if [ "$rc" -eq "$code" ]; then ok; else bad "$desc: exit $rc, expected $code ($(head -c 300 "$T/err"))"; fi
-}
 # grep_in FILE PATTERN DESCRIPTION
-grep_in() { if grep -q -- "$2" "$1"; then ok; else bad "$3: '$2' not in $(head -c 300 "$1")"; fi; }
 
 # --- help, version, usage -----------------------------------------------------------------------
 expect 0 "--help" -- "$BIN" --help
@@ -109,5 +98,4 @@ grep_in "$T/repout/results.md" "| 10 | " "report Fig. 10 table"
 BIASAMP_DATA=/nonexistent expect 1 "corpus no data" -- "$BIN" corpus -o "$T/c2"
 [ -e "$T/c2" ] && bad "corpus failure left output" || ok
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -11,20 +11,9 @@ cd "$ROOT"
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$ROOT/tests/cli/lib.sh" # counters, ok, bad, expect, grep_in, summary
 
 # expect CODE DESCRIPTION -- command...: output in $T/out, $T/err
-expect() {
-    local code=$1 desc=$2
-    shift 3
-    "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    if [ "$rc" -eq "$code" ]; then ok; else bad "$desc: exit $rc, expected $code ($(head -c 300 "$T/err"))"; fi
-}
-grep_in() { if grep -q -- "$2" "$1"; then ok; else bad "$3: '$2' not in $(head -c 300 "$1")"; fi; }
 exists() { if [ -s "$1" ]; then ok; else bad "$2: $1 missing or empty"; fi; }
 # csvcol FILE NAME ROW: the value of column NAME in data row ROW (1-based)
 csvcol() {
@@ -131,5 +120,4 @@ cd "$ROOT"
 if cmp -s "$T/ra/out/sweep.csv" "$T/rb/out/sweep.csv"; then ok; else bad "resumed sweep.csv differs"; fi
 if cmp -s "$T/ra/out/boundary.csv" "$T/rb/out/boundary.csv"; then ok; else bad "resumed boundary.csv differs"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -23,10 +23,7 @@ pkg=$(scripts/npm-encoder.sh --check 2>/dev/null) ||
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$ROOT/tests/cli/lib.sh" # counters, ok, bad, expect, grep_in, summary
 
 # Sample texts, one file each (valid UTF-8: node reads its input as UTF-8).
 mkdir "$T/s"
@@ -93,5 +90,4 @@ else
     bad "the fox sentence is '${c_lines[1]-}'"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary
